@@ -1,0 +1,44 @@
+# Argus: set-up, build, test and demo on a fresh Debian bookworm machine (run as root).
+SWIFT ?= swift
+DEBIAN_PACKAGES := libsepol-dev checkpolicy m4 libxen-dev setools
+BUILD_FLAGS ?=
+ARGUS := .build/debug/argus
+
+.PHONY: all deps build release test demo policy bench clean
+
+all: build
+
+# Installs the system packages Argus builds and tests against, only when one is missing.
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS)
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# Compiles the bundled example policy source tree to a binary Xen policy.
+policy: build
+	@mkdir -p out
+	$(ARGUS) policy compile policy/example -o out/example.policy
+
+demo: build
+	$(ARGUS) policy info policy/example
+	$(ARGUS) defs --flask-dir policy/flask --class argo
+
+bench: deps
+	cd Benchmarks && $(SWIFT) run -c release ArgusBenchmarks
+
+clean:
+	rm -rf .build out

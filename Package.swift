@@ -1,0 +1,65 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layering (one way only):
+//   CSepol (C: libsepol.a) -> Sepol (the only Swift file that touches C)
+//   -> Flask (definitions + policy model + loading)
+//   -> DecisionTable -> ArgoEngine -> ArgusAnalysis -> ArgusCommands -> argus
+let package = Package(
+    name: "Argus",
+    products: [
+        .executable(name: "argus", targets: ["argus"]),
+        .library(name: "ArgusCommands", targets: ["ArgusCommands"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // libsepol's policydb API is only exported by the static archive; the module map
+        // names no library so that nothing pulls in libsepol.so (see README, "Linking").
+        .systemLibrary(name: "CSepol", path: "Sources/CSepol"),
+        .target(
+            name: "Sepol",
+            dependencies: ["CSepol"],
+            linkerSettings: [.linkedLibrary(":libsepol.a")]
+        ),
+        .target(name: "Flask", dependencies: ["Sepol"]),
+        .target(name: "DecisionTable", dependencies: ["Flask", "Sepol"]),
+        .target(name: "ArgoEngine", dependencies: ["DecisionTable", "Flask"]),
+        .target(
+            name: "ArgusAnalysis",
+            dependencies: ["ArgoEngine", "DecisionTable", "Flask", "TOMLKit", "Yams"]
+        ),
+        .target(
+            name: "ArgusCommands",
+            dependencies: [
+                "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "argus", dependencies: ["ArgusCommands"]),
+
+        .testTarget(name: "FlaskTests", dependencies: ["Flask", "Sepol", "TestSupport"]),
+        .testTarget(name: "DecisionTableTests", dependencies: ["DecisionTable", "Flask", "Sepol", "TestSupport"]),
+        .testTarget(
+            name: "ArgoEngineTests",
+            dependencies: [
+                "ArgoEngine", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["Flask"], path: "Tests/TestSupport"),
+    ]
+)
+
+// Settings for every target in one place: Swift 6 mode with strict concurrency.
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `argus` command tree. The executable target only calls `ArgusCommand.main()`;
+/// everything lives here so tests can parse and run commands in-process.
+public struct ArgusCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "argus",
+        abstract: "Which Xen domains may talk to which over Argo, under a FLASK policy.",
+        subcommands: []
+    )
+    public init() {}
+}

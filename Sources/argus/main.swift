@@ -1,0 +1,2 @@
+import ArgusCommands
+ArgusCommand.main()
