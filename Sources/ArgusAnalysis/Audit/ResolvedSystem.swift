@@ -1,0 +1,93 @@
+import DecisionTable
+import Flask
+import Foundation
+
+/// The Argo permissions of class `argo`, with their bits in the loaded policy.
+public enum ArgoPermission: String, Sendable, CaseIterable, Codable {
+    case enable
+    case registerSingleSource = "register_single_source"
+    case registerAnySource = "register_any_source"
+    case send
+}
+
+/// An inventory bound to a policy: every domain's SID, its self SID and (for device models)
+/// its target SID, in one decision table built for exactly these labels.
+public struct ResolvedSystem: Sendable {
+    public let inventory: SystemInventory
+    public let table: DecisionTable
+    public var policy: Policy { table.policy }
+    public var boot: BootSettings { inventory.boot }
+    public var domains: [DomainSpec] { inventory.domains }
+    /// SID of each domain (index as in `domains`).
+    public let sids: [UInt32]
+    /// For a device-model domain, the index of the domain it serves.
+    public let targets: [Int?]
+    /// The `xen` initial SID that `enable` and `register_any_source` are checked against.
+    public let xenSID: UInt32
+    let argoSlot: Int
+    let masks: [ArgoPermission: UInt32]
+
+    /// Resolves labels against the policy; `booleans` override the policy's defaults by name.
+    public init(inventory: SystemInventory, policy: Policy, booleans: [String: Bool] = [:]) throws(InputError) {
+        self.inventory = inventory
+        var overrides: [UInt32: Bool] = [:]
+        for (name, value) in booleans {
+            guard let v = policy.booleanValue(name) else { throw InputError("unknown boolean '\(name)' in the policy", file: policy.origin.path) }
+            overrides[v] = value
+        }
+        guard let argo = policy.classValue("argo") else {
+            throw InputError("the policy has no class 'argo' (built for a Xen without Argo?)", file: policy.origin.path)
+        }
+        var masks: [ArgoPermission: UInt32] = [:]
+        for p in ArgoPermission.allCases {
+            guard let m = policy.permissionMask(p.rawValue, inClass: argo) else {
+                throw InputError("class argo in the policy lacks permission '\(p.rawValue)'", file: policy.origin.path)
+            }
+            masks[p] = m
+        }
+        self.masks = masks
+        var contexts: [SecurityContext] = []
+        for d in inventory.domains {
+            do { contexts.append(try policy.context(d.label)) } catch {
+                throw InputError("domain '\(d.name)': \(error.description)", at: d.location ?? SourceLocation(file: inventory.path))
+            }
+        }
+        let index = Dictionary(uniqueKeysWithValues: inventory.domains.enumerated().map { ($0.element.name, $0.offset) })
+        let targets = inventory.domains.map { d in d.target.flatMap { index[$0] } }
+        self.targets = targets
+        let dmPairs = targets.enumerated().compactMap { i, t in t.map { (deviceModel: contexts[i], target: contexts[$0]) } }
+        let evaluator = AccessEvaluator(TypeEnforcement(policy: policy, booleanOverrides: overrides))
+        let built: DecisionTable
+        do {
+            built = try DecisionTable(evaluator: evaluator, contexts: contexts, deviceModels: dmPairs, classes: ["argo"])
+        } catch {
+            throw InputError(error.description, file: inventory.path)
+        }
+        table = built
+        sids = contexts.map { built.sid(of: $0)! }
+        guard let xen = built.xenSID else {
+            throw InputError("the policy labels no 'xen' initial SID", file: policy.origin.path)
+        }
+        xenSID = xen
+        argoSlot = built.slot(of: argo)!
+    }
+
+    public func index(ofDomain name: String) -> Int? { domains.firstIndex { $0.name == name } }
+
+    /// The SID Xen checks when domain `i` acts on domain `j`: its self SID on itself, its
+    /// target SID on the domain it serves as device model, else `j`'s own SID.
+    public func targetSID(_ i: Int, _ j: Int) -> UInt32 {
+        if i == j { return table.selfSID(of: sids[i]) }
+        if targets[i] == j, let t = table.targetSID(deviceModel: sids[i], target: sids[j]) { return t }
+        return sids[j]
+    }
+
+    /// How the target SID was chosen, in words.
+    public func targetSIDRole(_ i: Int, _ j: Int) -> String {
+        if i == j { return "self SID of \(domains[i].name)" }
+        if targets[i] == j { return "target SID (\(domains[i].name) is the device model of \(domains[j].name))" }
+        return "SID of \(domains[j].name)"
+    }
+
+    public func mask(_ p: ArgoPermission) -> UInt32 { masks[p]! }
+}

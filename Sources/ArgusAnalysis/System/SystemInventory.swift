@@ -1,0 +1,150 @@
+import Flask
+import Foundation
+import TOMLKit
+
+/// One domain of the system being audited.
+public struct DomainSpec: Sendable, Equatable, Codable {
+    public var name: String
+    public var domid: UInt16
+    /// The FLASK label (`user:role:type[:range]`), as in xl's `seclabel`.
+    public var label: String
+    /// A control domain (matters to SILO); domain 0 is one unless told otherwise.
+    public var privileged: Bool
+    /// The name of the domain this one serves as device model, if any.
+    public var target: String?
+    /// Where the domain was declared, for error messages.
+    public var location: SourceLocation?
+
+    public init(name: String, domid: UInt16, label: String, privileged: Bool = false, target: String? = nil, location: SourceLocation? = nil) {
+        self.name = name
+        self.domid = domid
+        self.label = label
+        self.privileged = privileged
+        self.target = target
+        self.location = location
+    }
+}
+
+/// The system file: boot settings and the domains that run.
+public struct SystemInventory: Sendable, Equatable {
+    public var boot: BootSettings
+    public var domains: [DomainSpec]
+    /// Complaints Xen would print about the pasted command line, if one was given.
+    public var bootDiagnostics: [XenCommandLine.Diagnostic]
+    public var path: String
+
+    public init(boot: BootSettings, domains: [DomainSpec], bootDiagnostics: [XenCommandLine.Diagnostic] = [], path: String = "<memory>") {
+        self.boot = boot
+        self.domains = domains
+        self.bootDiagnostics = bootDiagnostics
+        self.path = path
+    }
+
+    /// The largest domid a real domain can have (DOMID_FIRST_RESERVED - 1).
+    public static let maxDomid: UInt16 = 0x7fef
+
+    /// Reads and checks a TOML system file (see docs/SYSTEM-FILE.md).
+    public static func load(_ path: String) throws(InputError) -> SystemInventory {
+        let doc = try TOMLDocument(path: path)
+        try doc.checkKeys(doc.root, allowed: ["boot", "domain"], name: "")
+        var boot = BootSettings()
+        var diagnostics: [XenCommandLine.Diagnostic] = []
+        if let value = doc.root["boot"] {
+            guard let table = value.table else { throw doc.error("[boot] must be a table", table: "boot") }
+            try doc.checkKeys(table, allowed: ["argo", "mac_permissive", "xsm", "flask", "cmdline"], name: "boot")
+            if let cmdline = try doc.string(table, "cmdline", in: "boot") {
+                (boot, diagnostics) = XenCommandLine.parse(cmdline, base: boot)
+            }
+            if let b = try doc.bool(table, "argo", in: "boot") { boot.argo = b }
+            if let b = try doc.bool(table, "mac_permissive", in: "boot") { boot.macPermissive = b }
+            if let s = try doc.string(table, "xsm", in: "boot") {
+                guard let m = XSMModuleKind(rawValue: s) else { throw doc.error("xsm must be flask, dummy or silo, not '\(s)'", table: "boot", key: "xsm") }
+                boot.xsm = m
+            }
+            if let s = try doc.string(table, "flask", in: "boot") {
+                guard let m = FlaskMode(rawValue: s) else { throw doc.error("flask must be enforcing or permissive, not '\(s)'", table: "boot", key: "flask") }
+                boot.flask = m
+            }
+        }
+
+        let baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        var domains: [DomainSpec] = []
+        var names: [String: Int] = [:], domids: [UInt16: Int] = [:]
+        let tables = try doc.arrayOfTables("domain")
+        for (i, t) in tables.enumerated() {
+            try doc.checkKeys(t, allowed: ["name", "domid", "label", "privileged", "target", "xl"], name: "domain", index: i)
+            var name = try doc.string(t, "name", in: "domain", index: i)
+            var label = try doc.string(t, "label", in: "domain", index: i)
+            if let xl = try doc.string(t, "xl", in: "domain", index: i) {
+                let xlPath = xl.hasPrefix("/") ? xl : baseDirectory.appendingPathComponent(xl).path
+                let config = try XLConfig.load(xlPath)
+                if name == nil { name = config.name }
+                if label == nil { label = config.seclabel }
+                if name == nil { throw InputError("no 'name' in the xl config", file: xlPath) }
+                if label == nil { throw InputError("no 'seclabel' in the xl config", file: xlPath) }
+            }
+            guard let name, !name.isEmpty else { throw doc.error("a domain needs a name (or an xl config)", table: "domain", index: i) }
+            guard let label else { throw doc.error("domain '\(name)' needs a label (or an xl config with seclabel)", table: "domain", index: i) }
+            guard let rawDomid = try doc.int(t, "domid", in: "domain", index: i) else {
+                throw doc.error("domain '\(name)' needs a domid", table: "domain", index: i)
+            }
+            guard rawDomid >= 0 && rawDomid <= Int(maxDomid) else {
+                throw doc.error("domid \(rawDomid) is out of range (0 to \(maxDomid))", table: "domain", index: i, key: "domid")
+            }
+            let domid = UInt16(rawDomid)
+            if let first = names[name] {
+                throw doc.error("duplicate domain name '\(name)' (first at line \(doc.line(table: "domain", index: first) ?? 0))", table: "domain", index: i, key: "name")
+            }
+            if let first = domids[domid] {
+                throw doc.error("duplicate domid \(domid) (also '\(domains[first].name)')", table: "domain", index: i, key: "domid")
+            }
+            names[name] = i
+            domids[domid] = i
+            let privileged = try doc.bool(t, "privileged", in: "domain", index: i) ?? (domid == 0)
+            let target = try doc.string(t, "target", in: "domain", index: i)
+            domains.append(DomainSpec(
+                name: name, domid: domid, label: label, privileged: privileged, target: target,
+                location: SourceLocation(file: path, line: doc.line(table: "domain", index: i))
+            ))
+        }
+        for (i, d) in domains.enumerated() {
+            if let target = d.target {
+                guard names[target] != nil else {
+                    throw doc.error("unknown target domain '\(target)'", table: "domain", index: i, key: "target")
+                }
+                if target == d.name { throw doc.error("a domain cannot be its own device model", table: "domain", index: i, key: "target") }
+            }
+        }
+        return SystemInventory(boot: boot, domains: domains, bootDiagnostics: diagnostics, path: path)
+    }
+}
+
+/// The two settings Argus needs from an xl domain configuration file.
+struct XLConfig {
+    var name: String?
+    var seclabel: String?
+
+    static func load(_ path: String) throws(InputError) -> XLConfig {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw InputError("cannot read the xl config", file: path)
+        }
+        var config = XLConfig()
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            guard !line.isEmpty, !line.hasPrefix("#"), let eq = line.firstIndex(of: "=") else { continue }
+            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
+            guard key == "name" || key == "seclabel" else { continue }
+            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            if let hash = value.firstIndex(of: "#"), !value.hasPrefix("#") {
+                let quoteCount = value[..<hash].filter { $0 == "\"" || $0 == "'" }.count
+                if quoteCount % 2 == 0 { value = String(value[..<hash]).trimmingCharacters(in: .whitespaces) }
+            }
+            guard value.count >= 2, let q = value.first, q == "\"" || q == "'", value.last == q else {
+                throw InputError("'\(key)' must be a quoted string", file: path, line: n + 1)
+            }
+            let unquoted = String(value.dropFirst().dropLast())
+            if key == "name" { config.name = unquoted } else { config.seclabel = unquoted }
+        }
+        return config
+    }
+}
