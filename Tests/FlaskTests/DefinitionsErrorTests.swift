@@ -41,6 +41,10 @@ import Testing
              securityClasses: "class a\nclass b\n\tclass a\n",
              expected: "security_classes:3:8: error: duplicate class 'a' (first declared at line 1)"),
 
+        Case(name: "classes differing only in case",
+             securityClasses: "class xen\nclass Xen\n",
+             expected: "security_classes:2:7: error: class 'Xen' and 'xen' (line 1) would both be C macro SECCLASS_XEN"),
+
         // initial_sids
         Case(name: "unknown keyword in initial_sids",
              initialSIDs: "sid s\nsids t\n",
@@ -54,6 +58,9 @@ import Testing
         Case(name: "duplicate SID",
              initialSIDs: "sid s\nsid t\nsid  s\n",
              expected: "initial_sids:3:6: error: duplicate initial SID 's' (first declared at line 1)"),
+        Case(name: "SIDs differing only in case",
+             initialSIDs: "sid domU\nsid domu\n",
+             expected: "initial_sids:2:5: error: initial SID 'domu' and 'domU' (line 1) would both be C macro SECINITSID_DOMU"),
         Case(name: "no SIDs at all",
              initialSIDs: "# nothing here\n",
              expected: "initial_sids:1:1: error: no initial SIDs: expected at least one 'sid NAME'"),
@@ -86,6 +93,9 @@ import Testing
         Case(name: "duplicate permission",
              accessVectors: "class a {\n x\n y\n x\n}\n",
              expected: "access_vectors:4:2: error: duplicate permission 'x' in class 'a' (first at line 2)"),
+        Case(name: "permissions differing only in case",
+             accessVectors: "class a { send Send }\n",
+             expected: "access_vectors:1:16: error: permissions 'Send' and 'send' (line 1) of class 'a' would both be C macro A__SEND"),
         Case(name: "duplicate class block",
              accessVectors: "class a { x }\nclass b { y }\nclass a { z }\n",
              expected: "access_vectors:3:7: error: duplicate access vectors for class 'a' (first defined at line 1)"),

@@ -55,7 +55,7 @@ public enum FlaskDefinitionsParser {
     public static func parseSecurityClasses(bytes: [UInt8], file: String) throws(InputError) -> [SecurityClassDeclaration] {
         var cursor = TokenCursor(bytes: bytes, file: file)
         var declarations: [SecurityClassDeclaration] = []
-        var seen: [String: SourceLocation] = [:]
+        var seen: [String: SecurityClassDeclaration] = [:]  // by upper-cased name, as in C macros
         while let keyword = cursor.next() {
             guard keyword.isKeyword("class") else {
                 let hint = keyword.isKeyword("sid") ? " (initial SIDs belong in initial_sids)" : ""
@@ -63,15 +63,17 @@ public enum FlaskDefinitionsParser {
             }
             let nameToken = try cursor.expectName(after: keyword, kind: "class")
             let name = nameToken.text
-            if let first = seen[name] {
-                throw cursor.error("duplicate class '\(name)' (first declared at line \(first.line ?? 0))", at: nameToken)
+            if let first = seen[name.uppercased()] {
+                throw cursor.error(
+                    duplicateMessage("class", name, first: first.name, at: first.location, macro: "SECCLASS_"),
+                    at: nameToken)
             }
             guard declarations.count < Int(UInt16.max) else {
                 throw cursor.error("too many classes: class values are 16 bits, at most \(UInt16.max)", at: nameToken)
             }
-            let location = cursor.location(of: nameToken)
-            seen[name] = location
-            declarations.append(SecurityClassDeclaration(name: name, location: location))
+            let declaration = SecurityClassDeclaration(name: name, location: cursor.location(of: nameToken))
+            seen[name.uppercased()] = declaration
+            declarations.append(declaration)
         }
         return declarations
     }
@@ -85,7 +87,7 @@ public enum FlaskDefinitionsParser {
     public static func parseInitialSIDs(bytes: [UInt8], file: String) throws(InputError) -> [InitialSIDDefinition] {
         var cursor = TokenCursor(bytes: bytes, file: file)
         var sids: [InitialSIDDefinition] = []
-        var seen: [String: SourceLocation] = [:]
+        var seen: [String: InitialSIDDefinition] = [:]  // by upper-cased name, as in C macros
         while let keyword = cursor.next() {
             guard keyword.isKeyword("sid") else {
                 let hint = keyword.isKeyword("class") ? " (classes belong in security_classes)" : ""
@@ -93,12 +95,14 @@ public enum FlaskDefinitionsParser {
             }
             let nameToken = try cursor.expectName(after: keyword, kind: "SID")
             let name = nameToken.text
-            if let first = seen[name] {
-                throw cursor.error("duplicate initial SID '\(name)' (first declared at line \(first.line ?? 0))", at: nameToken)
+            if let first = seen[name.uppercased()] {
+                throw cursor.error(
+                    duplicateMessage("initial SID", name, first: first.name, at: first.location, macro: "SECINITSID_"),
+                    at: nameToken)
             }
-            let location = cursor.location(of: nameToken)
-            seen[name] = location
-            sids.append(InitialSIDDefinition(name: name, value: UInt32(sids.count + 1), location: location))
+            let sid = InitialSIDDefinition(name: name, value: UInt32(sids.count + 1), location: cursor.location(of: nameToken))
+            seen[name.uppercased()] = sid
+            sids.append(sid)
         }
         // Xen's generator insists on at least one SID (SECINITSID_NUM must be positive).
         guard !sids.isEmpty else {
@@ -117,6 +121,16 @@ public enum FlaskDefinitionsParser {
         var parser = AccessVectorsParser(cursor: TokenCursor(bytes: bytes, file: file))
         try parser.parse()
         return AccessVectorDefinitions(commons: parser.commons, classes: parser.classes)
+    }
+
+    /// "duplicate class 'a' (first declared at line 1)", or, for names that differ only in
+    /// case, that both would become the same C macro.
+    static func duplicateMessage(
+        _ kind: String, _ name: String, first: String, at location: SourceLocation, macro prefix: String
+    ) -> String {
+        let line = location.line ?? 0
+        if first == name { return "duplicate \(kind) '\(name)' (first declared at line \(line))" }
+        return "\(kind) '\(name)' and '\(first)' (line \(line)) would both be C macro \(prefix)\(name.uppercased())"
     }
 
     /// How a token reads in a diagnostic: `'name'`, `keyword 'class'`, `'{'`.
@@ -212,7 +226,8 @@ private struct AccessVectorsParser {
         guard open.kind == .openBrace else {
             throw cursor.error("expected '{' after \(owner), found \(FlaskDefinitionsParser.describe(open))", at: open)
         }
-        let permissions = try parsePermissionBlock(owner: owner, open: open, inherited: [])
+        let permissions = try parsePermissionBlock(
+            owner: owner, macroPrefix: "COMMON_\(name.uppercased())__", open: open, inherited: [])
         commons.append(CommonDefinition(name: name, permissions: permissions, location: cursor.location(of: nameToken)))
     }
 
@@ -244,7 +259,8 @@ private struct AccessVectorsParser {
         var permissions = inherited
         if let open = cursor.peek(), open.kind == .openBrace {
             _ = cursor.next()
-            permissions = try parsePermissionBlock(owner: owner, open: open, inherited: inherited)
+            permissions = try parsePermissionBlock(
+                owner: owner, macroPrefix: "\(name.uppercased())__", open: open, inherited: inherited)
         } else if common == nil {
             // Only a class that inherits may leave out its own block.
             guard let found = cursor.peek() else {
@@ -259,7 +275,7 @@ private struct AccessVectorsParser {
 
     /// Reads permission names up to the `}` closing `open`, numbering them after `inherited`.
     private mutating func parsePermissionBlock(
-        owner: String, open: DefinitionsToken, inherited: [PermissionDefinition]
+        owner: String, macroPrefix: String, open: DefinitionsToken, inherited: [PermissionDefinition]
     ) throws(InputError) -> [PermissionDefinition] {
         var permissions = inherited
         while true {
@@ -279,7 +295,13 @@ private struct AccessVectorsParser {
                 }
                 try cursor.checkName(token, kind: "permission", after: "{")
                 let name = token.text
-                if let first = permissions.first(where: { $0.name == name }) {
+                if let first = permissions.first(where: { $0.name.uppercased() == name.uppercased() }) {
+                    if first.name != name {
+                        throw cursor.error(
+                            "permissions '\(name)' and '\(first.name)' (line \(first.location.line ?? 0)) of \(owner) "
+                                + "would both be C macro \(macroPrefix)\(name.uppercased())",
+                            at: token)
+                    }
                     if let common = first.inheritedFrom {
                         throw cursor.error(
                             "permission '\(name)' of \(owner) is already inherited from common '\(common)'", at: token)
