@@ -1,0 +1,149 @@
+import ArgumentParser
+import Flask
+import Foundation
+
+/// Somewhere a command writes text: the process's stdout/stderr, or a buffer in tests.
+public protocol TextOutput: Sendable {
+    func write(_ text: String)
+}
+
+/// Writes straight to a file descriptor (stdout or stderr), unbuffered.
+public struct FileDescriptorOutput: TextOutput {
+    public let descriptor: Int32
+
+    public init(descriptor: Int32) { self.descriptor = descriptor }
+
+    public static let standardOutput = FileDescriptorOutput(descriptor: 1)
+    public static let standardError = FileDescriptorOutput(descriptor: 2)
+
+    public func write(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+            if written <= 0 { return }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+}
+
+/// Collects everything written to it; for running commands in tests.
+public final class CapturedOutput: TextOutput, @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer = ""
+
+    public init() {}
+
+    public func write(_ text: String) {
+        lock.lock()
+        buffer += text
+        lock.unlock()
+    }
+
+    /// Everything written so far.
+    public var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return buffer
+    }
+}
+
+/// Where a running command sends its output and its diagnostics.
+public struct CommandContext: Sendable {
+    public var standardOutput: any TextOutput
+    public var standardError: any TextOutput
+
+    public init(standardOutput: any TextOutput, standardError: any TextOutput) {
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+    }
+
+    /// The process's own stdout and stderr.
+    public static let process = CommandContext(
+        standardOutput: FileDescriptorOutput.standardOutput, standardError: FileDescriptorOutput.standardError)
+}
+
+/// Exit statuses shared by every `argus` command.
+public enum ArgusExitStatus {
+    public static let success: Int32 = 0
+    /// The question was answered and the answer is "no" (for commands that check things).
+    public static let negative: Int32 = 1
+    /// Bad input or bad usage: one `file:line:col: error: …` line (or usage text) on stderr.
+    public static let badInput: Int32 = 2
+}
+
+/// A command that writes through a `CommandContext` instead of straight to the process,
+/// so tests can run it in-process: `try DefsCommand.parse([...]).run(in: context)`.
+///
+/// `run(in:)` reports bad input by throwing `InputError`; `run()` (what ArgumentParser
+/// calls) prints it as one line on stderr and exits with status 2.
+public protocol ContextualCommand: ParsableCommand {
+    func run(in context: CommandContext) throws
+}
+
+extension ContextualCommand {
+    public mutating func run() throws {
+        try runReportingInputErrors(in: .process)
+    }
+
+    /// Runs the command; an `InputError` is written to `context.standardError` and turned
+    /// into `ExitCode(2)`.
+    public func runReportingInputErrors(in context: CommandContext) throws {
+        do {
+            try run(in: context)
+        } catch let error as InputError {
+            context.standardError.write("\(error)\n")
+            throw ExitCode(ArgusExitStatus.badInput)
+        }
+    }
+}
+
+/// Parses and runs an `argus` command line with Argus's exit statuses: 0 for success,
+/// 2 for bad input and for usage errors (ArgumentParser's own default for those is 64),
+/// help and version text on stdout with status 0.
+public enum CommandRunner {
+    /// Runs `arguments` (without the program name) and returns the exit status.
+    public static func run(_ arguments: [String], in context: CommandContext = .process) -> Int32 {
+        do {
+            var command = try ArgusCommand.parseAsRoot(arguments)
+            if let contextual = command as? any ContextualCommand {
+                try contextual.runReportingInputErrors(in: context)
+            } else {
+                try command.run()
+            }
+            return ArgusExitStatus.success
+        } catch {
+            return report(error, in: context)
+        }
+    }
+
+    /// Writes what ArgumentParser has to say about `error` and returns Argus's exit status.
+    public static func report(_ error: any Error, in context: CommandContext) -> Int32 {
+        if let inputError = error as? InputError {
+            context.standardError.write("\(inputError)\n")
+            return ArgusExitStatus.badInput
+        }
+        let message = ArgusCommand.fullMessage(for: error)
+        let status = exitStatus(for: error)
+        if !message.isEmpty {
+            let output = status == ArgusExitStatus.success ? context.standardOutput : context.standardError
+            output.write(message.hasSuffix("\n") ? message : message + "\n")
+        }
+        return status
+    }
+
+    /// ArgumentParser's exit code for `error`, with usage errors mapped to 2.
+    public static func exitStatus(for error: any Error) -> Int32 {
+        if error is InputError { return ArgusExitStatus.badInput }
+        let code = ArgusCommand.exitCode(for: error)
+        if code == .validationFailure { return ArgusExitStatus.badInput }
+        return code.rawValue
+    }
+}
+
+extension ArgusCommand {
+    /// The executable's entry point (`ArgusCommand.main()` in `Sources/argus/main.swift`):
+    /// shadows ArgumentParser's `main()` so that every command gets Argus's exit statuses.
+    public static func main() {
+        Foundation.exit(CommandRunner.run(Array(CommandLine.arguments.dropFirst())))
+    }
+}
