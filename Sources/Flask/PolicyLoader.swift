@@ -17,6 +17,17 @@ public struct PolicyLoader: Sendable {
         self.initialSIDNames = initialSIDNames
     }
 
+    /// A loader whose initial SID names (and, for source trees, hypervisor definitions) come
+    /// from `definitions`' directory, or Xen's built-in definitions when none is given.
+    public init(flaskDirectory: String?, mls: Bool = false) throws(InputError) {
+        let definitions = try flaskDirectory.map { dir throws(InputError) in try FlaskDefinitions.load(directory: dir) }
+            ?? FlaskDefinitions.xenDefault
+        self.init(
+            flaskDirectory: flaskDirectory.map { URL(fileURLWithPath: $0) }, mls: mls,
+            initialSIDNames: definitions.initialSIDs.sorted { $0.value < $1.value }.map(\.name)
+        )
+    }
+
     public func load(_ path: String) throws(InputError) -> Policy {
         let url = URL(fileURLWithPath: path)
         var isDirectory: ObjCBool = false
@@ -74,9 +85,24 @@ public struct PolicyLoader: Sendable {
         }) {
             defs = found
         } else {
-            throw InputError("cannot find the hypervisor definitions (security_classes, initial_sids, access_vectors); pass --flask-dir", file: path)
+            // No definitions beside the tree: build against Xen's, as built into Argus.
+            let dir = try PolicyCompiler.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            for (name, text) in [
+                ("security_classes", XenDefaultDefinitionText.securityClasses),
+                ("access_vectors", XenDefaultDefinitionText.accessVectors),
+                ("initial_sids", XenDefaultDefinitionText.initialSIDs),
+            ] {
+                do { try Data(text.utf8).write(to: dir.appendingPathComponent(name)) } catch {
+                    throw InputError("cannot write a temporary file: \(error.localizedDescription)")
+                }
+            }
+            return try compileTree(SourceTree(root: url, hypervisorDefinitions: dir), path: path)
         }
-        let tree = SourceTree(root: url, hypervisorDefinitions: defs)
+        return try compileTree(SourceTree(root: url, hypervisorDefinitions: defs), path: path)
+    }
+
+    private func compileTree(_ tree: SourceTree, path: String) throws(InputError) -> Policy {
         let conf = try PolicyCompiler.preprocessTree(tree, mls: mls)
         let binary = try PolicyCompiler.compileConf(conf, file: path, mls: mls)
         let image = try readImage(binary, path: path)
