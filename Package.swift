@@ -52,7 +52,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "TestSupport"]),
-        .target(name: "TestSupport", dependencies: ["Flask"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Flask", "DecisionTable", "Sepol"], path: "Tests/TestSupport"),
     ]
 )
 

@@ -47,10 +47,6 @@ static void argus_msg_collect(void *arg, sepol_handle_t *handle, const char *fmt
     va_end(ap);
 }
 
-static void argus_msg_drop(void *arg, sepol_handle_t *handle, const char *fmt, ...) {
-    (void)arg; (void)handle; (void)fmt;
-}
-
 /* Creates a handle whose messages land in `buf` instead of stderr. */
 static inline sepol_handle_t *argus_handle_create(argus_msgbuf *buf) {
     sepol_handle_t *h = sepol_handle_create();
@@ -60,7 +56,7 @@ static inline sepol_handle_t *argus_handle_create(argus_msgbuf *buf) {
 
 /* Silences the process-wide default handle used by the services API. */
 static inline void argus_silence_default_handle(void) {
-    sepol_msg_set_callback(NULL, argus_msg_drop, NULL);
+    sepol_debug(0);
 }
 
 /* ---- loading ---- */
@@ -104,37 +100,6 @@ static inline uint32_t argus_ocon_sid_number(const ocontext_t *c) { return c->si
 static inline context_struct_t *argus_ocon_context(ocontext_t *c) { return &c->context[0]; }
 static inline mls_level_t *argus_range_level(mls_range_t *r, int which) { return &r->level[which]; }
 static inline uint32_t argus_polcap_highbit(const policydb_t *p) { return p->policycaps.highbit; }
-
-/* Visits every bit set in an ebitmap, in increasing order. */
-typedef void (*argus_bit_visitor)(void *ctx, uint32_t bit);
-static inline void argus_ebitmap_each(const ebitmap_t *e, argus_bit_visitor visit, void *ctx) {
-    for (const ebitmap_node_t *n = e->node; n != NULL; n = n->next) {
-        MAPTYPE m = n->map;
-        while (m != 0) {
-            uint32_t b = (uint32_t)__builtin_ctzll((unsigned long long)m);
-            visit(ctx, n->startbit + b);
-            m &= m - 1;
-        }
-    }
-}
-
-/* Visits every (key, datum) of a libsepol hash table. */
-typedef void (*argus_hash_visitor)(void *ctx, const char *key, void *datum);
-static inline void argus_hashtab_each(hashtab_t h, argus_hash_visitor visit, void *ctx) {
-    if (h == NULL) return;
-    for (unsigned int i = 0; i < h->size; i++)
-        for (hashtab_ptr_t n = h->htable[i]; n != NULL; n = n->next)
-            visit(ctx, (const char *)n->key, n->datum);
-}
-
-/* Visits every node of an access vector table. */
-typedef void (*argus_avtab_visitor)(void *ctx, avtab_ptr_t node);
-static inline void argus_avtab_each(avtab_t *t, argus_avtab_visitor visit, void *ctx) {
-    if (t->htable == NULL) return;
-    for (uint32_t i = 0; i < t->nslot; i++)
-        for (avtab_ptr_t n = t->htable[i]; n != NULL; n = n->next)
-            visit(ctx, n);
-}
 
 /* ---- the services API, used as the test oracle (process-global, one thread) ---- */
 

@@ -1,0 +1,181 @@
+public import Flask
+public import Sepol
+
+/// Security identifiers for the contexts of one run. Initial SIDs keep their numbers from
+/// the policy (as in Xen's and libsepol's SID tables); other contexts follow in the order
+/// they are first seen.
+public struct SIDTable: Sendable {
+    public private(set) var contexts: [SecurityContext?] = []
+    private var index: [SecurityContext: UInt32] = [:]
+
+    public init(initialSIDs: [PolicyImage.InitialSID]) {
+        for sid in initialSIDs {
+            while contexts.count < Int(sid.number) { contexts.append(nil) }
+            contexts[Int(sid.number) - 1] = sid.context
+            if index[sid.context] == nil { index[sid.context] = sid.number }
+        }
+    }
+
+    /// The SID of a context, assigning the next one if it is new.
+    public mutating func intern(_ context: SecurityContext) -> UInt32 {
+        if let sid = index[context] { return sid }
+        contexts.append(context)
+        let sid = UInt32(contexts.count)
+        index[context] = sid
+        return sid
+    }
+
+    public func sid(of context: SecurityContext) -> UInt32? { index[context] }
+    public func context(of sid: UInt32) -> SecurityContext? {
+        sid >= 1 && Int(sid) <= contexts.count ? contexts[Int(sid) - 1] : nil
+    }
+    public var count: Int { contexts.count }
+}
+
+/// The policy's decisions for every pair of SIDs in play, for the covered classes, computed
+/// once: a lookup is three array reads (the two SIDs' rows, then the cell).
+///
+/// SIDs that no decision can tell apart share a row: for a class without constraints that is
+/// every SID of the same type; otherwise every SID of the same context.
+public struct DecisionTable: Sendable {
+    public let evaluator: AccessEvaluator
+    public private(set) var sids: SIDTable
+    /// Classes with a dense matrix, in the order given at build time.
+    public let coveredClasses: [UInt16]
+    private var matrices: [ClassMatrix] = []
+    /// The self SID of each SID (`type_transition T T:domain`), index sid - 1.
+    public private(set) var selfSIDs: [UInt32] = []
+    private var targetSIDs: [SIDPair: UInt32] = [:]
+    /// Whether each SID's type is permissive, index sid - 1.
+    public private(set) var permissive: [Bool] = []
+
+    struct SIDPair: Hashable { var deviceModel: UInt32; var target: UInt32 }
+
+    struct ClassMatrix: Sendable {
+        var tclass: UInt16
+        var rowOfSID: [Int32]
+        var rows: Int
+        var cells: [AccessVector]
+    }
+
+    public var policy: Policy { evaluator.policy }
+
+    /// Builds the table for `contexts` (domain labels), the device-model pairs whose target
+    /// SIDs Xen computes, and `classes` (names). The policy's initial SIDs are always in play.
+    public init(
+        evaluator: AccessEvaluator, contexts: [SecurityContext],
+        deviceModels: [(deviceModel: SecurityContext, target: SecurityContext)] = [],
+        classes: [String] = ["argo"]
+    ) throws(AccessEvaluator.TransitionError) {
+        self.evaluator = evaluator
+        var table = SIDTable(initialSIDs: evaluator.policy.image.initialSIDs)
+        for c in contexts { _ = table.intern(c) }
+        let domainClass = evaluator.processClass
+        // Self SIDs for every domain label, and target SIDs for device models, as Xen
+        // computes them when a domain is created and when its target is set.
+        if let domainClass {
+            for (dm, target) in deviceModels {
+                let t = try evaluator.transition(target, dm, tclass: domainClass)
+                targetSIDs[SIDPair(deviceModel: table.intern(dm), target: table.intern(target))] = table.intern(t)
+            }
+            var selfs = [UInt32](repeating: 0, count: table.count)
+            var i = 0
+            while i < table.count {
+                if let c = table.contexts[i] {
+                    let s = try evaluator.transition(c, c, tclass: domainClass)
+                    let sid = table.intern(s)
+                    if selfs.count < table.count { selfs += [UInt32](repeating: 0, count: table.count - selfs.count) }
+                    selfs[i] = sid
+                }
+                i += 1
+            }
+            selfSIDs = selfs
+        } else {
+            selfSIDs = (0..<table.count).map { UInt32($0 + 1) }
+        }
+        sids = table
+        permissive = table.contexts.map { $0.map { evaluator.policy.type($0.type).permissive } ?? false }
+        coveredClasses = classes.compactMap { evaluator.policy.classValue($0) }
+        matrices = coveredClasses.map { buildMatrix(tclass: $0) }
+    }
+
+    private func buildMatrix(tclass: UInt16) -> ClassMatrix {
+        let policy = evaluator.policy
+        let cls = policy.securityClass(tclass)
+        let byType = cls.constraints.isEmpty && tclass != evaluator.processClass
+        var rowOf = [Int32](repeating: -1, count: sids.count)
+        var rowContexts: [SecurityContext] = []
+        var typeRow: [UInt32: Int32] = [:]
+        var contextRow: [SecurityContext: Int32] = [:]
+        for (i, c) in sids.contexts.enumerated() {
+            guard let c else { continue }
+            if byType {
+                if let r = typeRow[c.type] { rowOf[i] = r; continue }
+                typeRow[c.type] = Int32(rowContexts.count)
+            } else {
+                if let r = contextRow[c] { rowOf[i] = r; continue }
+                contextRow[c] = Int32(rowContexts.count)
+            }
+            rowOf[i] = Int32(rowContexts.count)
+            rowContexts.append(c)
+        }
+        // Type enforcement for all distinct types at once, then the later stages per pair.
+        let types = Array(Set(rowContexts.map(\.type))).sorted()
+        var column = [Int](repeating: -1, count: policy.image.types.count + 1)
+        for (j, t) in types.enumerated() { column[Int(t)] = j }
+        let te = evaluator.te.matrix(sources: types, targets: types, tclass: tclass)
+        let needsPerPair = !cls.constraints.isEmpty || tclass == evaluator.processClass
+            || rowContexts.contains { policy.type($0.type).bounds != 0 }
+        let n = rowContexts.count
+        var cells = [AccessVector](repeating: .initial, count: n * n)
+        for (rs, s) in rowContexts.enumerated() {
+            let teRow = te[column[Int(s.type)]]
+            for (rt, t) in rowContexts.enumerated() {
+                let typeVector = teRow[column[Int(t.type)]]
+                if needsPerPair {
+                    var none: AccessEvaluator.Trace?
+                    cells[rs * n + rt] = evaluator.compute(s, t, tclass: tclass, typeVector: typeVector, trace: &none)
+                } else {
+                    cells[rs * n + rt] = typeVector
+                }
+            }
+        }
+        return ClassMatrix(tclass: tclass, rowOfSID: rowOf, rows: n, cells: cells)
+    }
+
+    /// The slot of a covered class, for `decision(_:_:slot:)`.
+    public func slot(of tclass: UInt16) -> Int? { coveredClasses.firstIndex(of: tclass) }
+
+    /// The decision for two SIDs in play on a covered class.
+    @inline(__always)
+    public func decision(_ source: UInt32, _ target: UInt32, slot: Int) -> AccessVector {
+        let m = matrices[slot]
+        let rs = Int(m.rowOfSID[Int(source) - 1]), rt = Int(m.rowOfSID[Int(target) - 1])
+        return m.cells[rs * m.rows + rt]
+    }
+
+    /// The decision for any two SIDs and class: the table when it covers them, else computed.
+    public func decision(_ source: UInt32, _ target: UInt32, tclass: UInt16) -> AccessVector {
+        if let slot = slot(of: tclass), Int(source) <= matrices[slot].rowOfSID.count, Int(target) <= matrices[slot].rowOfSID.count {
+            return decision(source, target, slot: slot)
+        }
+        guard let s = sids.context(of: source), let t = sids.context(of: target) else { return .initial }
+        return evaluator.compute(s, t, tclass: tclass)
+    }
+
+    public func sid(of context: SecurityContext) -> UInt32? { sids.sid(of: context) }
+    public func context(of sid: UInt32) -> SecurityContext? { sids.context(of: sid) }
+    public func selfSID(of sid: UInt32) -> UInt32 { selfSIDs[Int(sid) - 1] }
+
+    /// The target SID of a device model for the domain it serves (nil if not built).
+    public func targetSID(deviceModel: UInt32, target: UInt32) -> UInt32? {
+        targetSIDs[SIDPair(deviceModel: deviceModel, target: target)]
+    }
+
+    public func isPermissive(_ sid: UInt32) -> Bool { permissive[Int(sid) - 1] }
+
+    /// The SID hooks use for "the hypervisor" (`xen` initial SID).
+    public var xenSID: UInt32? {
+        policy.initialSID(named: "xen").map(\.number)
+    }
+}

@@ -1,0 +1,172 @@
+public import Flask
+public import Sepol
+
+/// One access decision for a (source, target, class) triple, as the security server computes it.
+public struct AccessVector: Sendable, Hashable {
+    public var allowed: UInt32
+    public var auditallow: UInt32
+    /// Permissions whose denial is audited (`dontaudit` clears bits here).
+    public var auditdeny: UInt32
+
+    public init(allowed: UInt32, auditallow: UInt32, auditdeny: UInt32) {
+        self.allowed = allowed
+        self.auditallow = auditallow
+        self.auditdeny = auditdeny
+    }
+
+    /// Nothing allowed, nothing audited on grant, every denial audited.
+    public static let initial = AccessVector(allowed: 0, auditallow: 0, auditdeny: 0xffff_ffff)
+
+    mutating func merge(_ kind: PolicyImage.AccessVectorEntry.Kind, _ data: UInt32) {
+        switch kind {
+        case .allow: allowed |= data
+        case .auditallow: auditallow |= data
+        case .auditdeny: auditdeny &= data
+        default: break
+        }
+    }
+}
+
+/// The type enforcement rules of a policy with its booleans fixed: the access rules indexed by
+/// (source type-or-attribute, class), the type rules by exact key, and attribute membership.
+///
+/// Conditional rules are included or left out once, from the boolean values given, exactly as
+/// libsepol's `evaluate_conds` enables them.
+public struct TypeEnforcement: Sendable {
+    public let policy: Policy
+    /// Boolean values in force (index: value - 1).
+    public let booleans: [Bool]
+    /// For each access-vector entry: does it take part in decisions under `booleans`?
+    public let entryEnabled: [Bool]
+    /// For each type value: the values it stands for in rules (itself and its attributes).
+    let keysOfType: [[UInt32]]
+    /// For each type or attribute value: the concrete types it covers.
+    let typesOfKey: [[UInt32]]
+    /// Access rules by (class, source key) → [(target key, entry index)].
+    private let accessRules: [RuleKey: [(target: UInt32, entry: Int)]]
+    /// Type rules (transition/member/change) by exact (source, target, class, kind).
+    private let typeRules: [TypeRuleKey: [Int]]
+
+    struct RuleKey: Hashable { var tclass: UInt16; var source: UInt32 }
+    struct TypeRuleKey: Hashable { var source: UInt32; var target: UInt32; var tclass: UInt16; var kind: UInt16 }
+
+    /// Fixes the booleans (the policy's defaults, then `overrides` by value) and indexes the rules.
+    public init(policy: Policy, booleanOverrides overrides: [UInt32: Bool] = [:]) {
+        self.policy = policy
+        let image = policy.image
+        var values = image.booleans.map(\.state)
+        for (value, state) in overrides where value >= 1 && Int(value) <= values.count { values[Int(value) - 1] = state }
+        booleans = values
+
+        var enabled = [Bool](repeating: true, count: image.accessVectors.count)
+        for cond in image.conditionals {
+            let truth = Self.evaluate(cond.expression, booleans: values)
+            for i in cond.trueEntries { enabled[i] = truth }
+            for i in cond.falseEntries { enabled[i] = !truth }
+        }
+        entryEnabled = enabled
+
+        keysOfType = image.typeAttributeMap
+        var covers = [[UInt32]](repeating: [], count: image.types.count)
+        for (i, keys) in image.typeAttributeMap.enumerated() where !image.types[i].isAttribute {
+            for k in keys where k >= 1 && Int(k) <= covers.count { covers[Int(k) - 1].append(UInt32(i + 1)) }
+        }
+        typesOfKey = covers
+
+        var access: [RuleKey: [(target: UInt32, entry: Int)]] = [:]
+        var typed: [TypeRuleKey: [Int]] = [:]
+        for (i, e) in image.accessVectors.enumerated() where enabled[i] {
+            switch e.kind {
+            case .allow, .auditallow, .auditdeny:
+                access[RuleKey(tclass: e.tclass, source: e.source), default: []].append((e.target, i))
+            case .typeTransition, .typeMember, .typeChange:
+                typed[TypeRuleKey(source: e.source, target: e.target, tclass: e.tclass, kind: e.kind.rawValue), default: []].append(i)
+            }
+        }
+        accessRules = access
+        typeRules = typed
+    }
+
+    /// Evaluates a conditional expression in reverse Polish notation.
+    public static func evaluate(_ expression: [PolicyImage.ConditionToken], booleans: [Bool]) -> Bool {
+        var stack: [Bool] = []
+        for token in expression {
+            switch token {
+            case .boolean(let v): stack.append(Int(v) <= booleans.count ? booleans[Int(v) - 1] : false)
+            case .not: if let a = stack.popLast() { stack.append(!a) }
+            default:
+                guard let b = stack.popLast(), let a = stack.popLast() else { return false }
+                switch token {
+                case .or: stack.append(a || b)
+                case .and: stack.append(a && b)
+                case .xor: stack.append(a != b)
+                case .equal: stack.append(a == b)
+                default: stack.append(a != b)
+                }
+            }
+        }
+        return stack.last ?? false
+    }
+
+    /// The TE part of a decision for two concrete types: every enabled access rule whose
+    /// source covers `stype` and target covers `ttype`.
+    public func vector(source stype: UInt32, target ttype: UInt32, tclass: UInt16) -> AccessVector {
+        var av = AccessVector.initial
+        let targetKeys = keysOfType[Int(ttype) - 1]
+        for sk in keysOfType[Int(stype) - 1] {
+            guard let rules = accessRules[RuleKey(tclass: tclass, source: sk)] else { continue }
+            for rule in rules where targetKeys.contains(rule.target) {
+                let e = policy.image.accessVectors[rule.entry]
+                av.merge(e.kind, e.data)
+            }
+        }
+        return av
+    }
+
+    /// The entries behind a TE decision, for explanations.
+    public func contributingEntries(source stype: UInt32, target ttype: UInt32, tclass: UInt16) -> [Int] {
+        var out: [Int] = []
+        let targetKeys = keysOfType[Int(ttype) - 1]
+        for sk in keysOfType[Int(stype) - 1] {
+            for rule in accessRules[RuleKey(tclass: tclass, source: sk)] ?? [] where targetKeys.contains(rule.target) {
+                out.append(rule.entry)
+            }
+        }
+        return out.sorted()
+    }
+
+    /// Rows of TE vectors for many source types against a set of target types at once:
+    /// `result[i][j]` is the vector of `sources[i]` on `targets[j]`. Expands each rule once.
+    func matrix(sources: [UInt32], targets: [UInt32], tclass: UInt16) -> [[AccessVector]] {
+        var targetColumn = [Int32](repeating: -1, count: policy.image.types.count + 1)
+        for (j, t) in targets.enumerated() { targetColumn[Int(t)] = Int32(j) }
+        var rows: [[AccessVector]] = []
+        rows.reserveCapacity(sources.count)
+        for s in sources {
+            var row = [AccessVector](repeating: .initial, count: targets.count)
+            for sk in keysOfType[Int(s) - 1] {
+                guard let rules = accessRules[RuleKey(tclass: tclass, source: sk)] else { continue }
+                for rule in rules {
+                    let e = policy.image.accessVectors[rule.entry]
+                    for t in typesOfKey[Int(rule.target) - 1] {
+                        let j = targetColumn[Int(t)]
+                        if j >= 0 { row[Int(j)].merge(e.kind, e.data) }
+                    }
+                }
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+
+    /// The new type named by a type rule for an exact (source, target, class), if any.
+    public func typeRule(
+        _ kind: PolicyImage.AccessVectorEntry.Kind, source: UInt32, target: UInt32, tclass: UInt16
+    ) -> (newType: UInt32, entry: Int)? {
+        let key = TypeRuleKey(source: source, target: target, tclass: tclass, kind: kind.rawValue)
+        guard let indices = typeRules[key] else { return nil }
+        // Unconditional rules come first in the image, as libsepol searches them first.
+        let i = indices.min()!
+        return (policy.image.accessVectors[i].data, i)
+    }
+}
