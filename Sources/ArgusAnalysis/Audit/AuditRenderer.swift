@@ -1,0 +1,229 @@
+import Flask
+import Foundation
+
+/// Writes an audit as text (matrices), JSON (the documented contract), CSV or Graphviz DOT.
+public enum AuditRenderer {
+    public static let pairFlows: [ArgoAudit.Flow] = [.registerSingleSource, .send, .notify, .channel]
+
+    // MARK: text
+
+    public static func text(_ audit: ArgoAudit, policyPath: String, color: Bool) -> String {
+        let sys = audit.system
+        let d = sys.domains
+        var out = "Argo audit of \(sys.inventory.path) under \(policyPath)\n"
+        let b = sys.boot
+        out += "boot: argo=\(b.argo ? "on" : "off") mac-permissive=\(b.macPermissive ? "on" : "off") xsm=\(b.xsm.rawValue)"
+        out += b.xsm == .flask ? " (\(b.flask.rawValue))\n" : "\n"
+        for diag in sys.inventory.bootDiagnostics { out += "boot: Xen would print: \(diag)\n" }
+        out += "\n"
+        let nameWidth = max(6, d.map(\.name.count).max() ?? 0)
+        out += "DOMAIN".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  DOMID  ARGO  WILDCARD  LABEL\n"
+        for (i, dom) in d.enumerated() {
+            let flows = audit.domains[i]
+            out += dom.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            out += "  " + String(dom.domid).leftPad(5)
+            out += "  " + (flows.argo ? "yes" : "no ").padding(toLength: 4, withPad: " ", startingAt: 0)
+            out += "  " + (flows.registerAnySource ? "yes" : "no").padding(toLength: 8, withPad: " ", startingAt: 0)
+            out += "  " + dom.label
+            if let t = dom.target { out += "  (device model of \(t))" }
+            out += "\n"
+        }
+        out += "\nPairs: row = source, column = target. R register_single_source, S send, N notify, C channel\n"
+        let cell = 4
+        let width = max(cell, d.map(\.name.count).max() ?? 0)
+        out += "".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+        for dom in d { out += " " + dom.name.padding(toLength: width, withPad: " ", startingAt: 0) }
+        out += "\n"
+        for i in 0..<d.count {
+            out += d[i].name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            for j in 0..<d.count {
+                var code = ""
+                code += audit.has(.registerSingleSource, i, j) ? "R" : "."
+                code += audit.has(.send, i, j) ? "S" : "."
+                code += audit.has(.notify, i, j) ? "N" : "."
+                code += audit.has(.channel, i, j) ? "C" : "."
+                let padded = code.padding(toLength: width, withPad: " ", startingAt: 0)
+                if color && audit.has(.channel, i, j) {
+                    out += " \u{1B}[32m\(padded)\u{1B}[0m"
+                } else if color && code == "...." {
+                    out += " \u{1B}[2m\(padded)\u{1B}[0m"
+                } else {
+                    out += " " + padded
+                }
+            }
+            out += "\n"
+        }
+        let channels = (0..<d.count).flatMap { i in (0..<d.count).filter { audit.has(.channel, i, $0) }.map { (i, $0) } }
+        out += "\nChannels (\(channels.count)):\n"
+        for (i, j) in channels { out += "  \(d[i].name) -> \(d[j].name)\n" }
+        return out
+    }
+
+    public static func explanations(_ audit: ArgoAudit) -> String {
+        let explainer = Explainer(audit.system)
+        let d = audit.system.domains
+        var out = "\nExplanations:\n"
+        for i in 0..<d.count {
+            for flow in ["argo", "register_any_source"] {
+                out += render(flow: flow, source: d[i].name, target: nil, chain: explainer.explain(flow: flow, i, nil),
+                              value: flow == "argo" ? audit.domains[i].argo : audit.domains[i].registerAnySource)
+            }
+        }
+        for i in 0..<d.count {
+            for j in 0..<d.count {
+                for flow in pairFlows {
+                    out += render(flow: flow.rawValue, source: d[i].name, target: d[j].name,
+                                  chain: explainer.explain(flow: flow.rawValue, i, j), value: audit.has(flow, i, j))
+                }
+            }
+        }
+        return out
+    }
+
+    public static func render(flow: String, source: String, target: String?, chain: [HookExplanation], value: Bool) -> String {
+        var out = "\n\(flow) \(source)\(target.map { " -> \($0)" } ?? ""): \(value ? "yes" : "no")\n"
+        for e in chain {
+            out += "  hook \(e.hook)(\(e.source)\(e.target.map { ", \($0)" } ?? "")): \(e.allowed ? "allowed" : "denied")\n"
+            for step in e.steps { out += "    \(step)\n" }
+            for r in e.rules { out += "    rule: \(r.description)\n" }
+        }
+        return out
+    }
+
+    // MARK: JSON (streamed: a large system has millions of pairs)
+
+    public static func json(_ audit: ArgoAudit, policyPath: String, explain: Bool = false) -> String {
+        let sys = audit.system
+        let d = sys.domains
+        var w = JSONStreamWriter()
+        w.raw("{\n  \"policy\": "); w.string(policyPath)
+        w.raw(",\n  \"system\": "); w.string(sys.inventory.path)
+        w.raw(",\n  \"boot\": {\"argo\": \(sys.boot.argo), \"mac_permissive\": \(sys.boot.macPermissive), \"xsm\": ")
+        w.string(sys.boot.xsm.rawValue); w.raw(", \"flask\": "); w.string(sys.boot.flask.rawValue); w.raw("}")
+        w.raw(",\n  \"domains\": [")
+        for (i, dom) in d.enumerated() {
+            w.raw(i == 0 ? "\n    {\"name\": " : ",\n    {\"name\": "); w.string(dom.name)
+            w.raw(", \"domid\": \(dom.domid), \"label\": "); w.string(dom.label)
+            w.raw(", \"argo\": \(audit.domains[i].argo), \"register_any_source\": \(audit.domains[i].registerAnySource)")
+            if let t = dom.target { w.raw(", \"target\": "); w.string(t) }
+            w.raw("}")
+        }
+        w.raw(d.isEmpty ? "],\n  \"pairs\": [" : "\n  ],\n  \"pairs\": [")
+        var first = true
+        let n = d.count
+        let names = d.map { JSONStreamWriter.quoted($0.name) }
+        for i in 0..<n {
+            for j in 0..<n {
+                let bits = audit.pairs[i * n + j]
+                guard bits != 0 else { continue }
+                w.raw(first ? "\n    {\"source\": " : ",\n    {\"source\": ")
+                first = false
+                w.raw(names[i]); w.raw(", \"target\": "); w.raw(names[j])
+                w.raw(bits & 1 != 0 ? ", \"register_single_source\": true" : ", \"register_single_source\": false")
+                w.raw(bits & 2 != 0 ? ", \"send\": true" : ", \"send\": false")
+                w.raw(bits & 4 != 0 ? ", \"notify\": true" : ", \"notify\": false")
+                w.raw(bits & 8 != 0 ? ", \"channel\": true}" : ", \"channel\": false}")
+            }
+        }
+        w.raw(first ? "]" : "\n  ]")
+        if explain {
+            w.raw(",\n  \"explanations\": ")
+            let explainer = Explainer(sys)
+            var items: [ExplainedFlow] = []
+            for i in 0..<n {
+                for flow in ["argo", "register_any_source"] {
+                    items.append(ExplainedFlow(flow: flow, source: d[i].name, target: nil, chain: explainer.explain(flow: flow, i, nil)))
+                }
+                for j in 0..<n {
+                    for flow in pairFlows {
+                        items.append(ExplainedFlow(flow: flow.rawValue, source: d[i].name, target: d[j].name, chain: explainer.explain(flow: flow.rawValue, i, j)))
+                    }
+                }
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            w.raw(String(decoding: (try? encoder.encode(items)) ?? Data("[]".utf8), as: UTF8.self))
+        }
+        w.raw("\n}\n")
+        return w.text
+    }
+
+    struct ExplainedFlow: Encodable {
+        var flow: String
+        var source: String
+        var target: String?
+        var chain: [HookExplanation]
+    }
+
+    // MARK: CSV and DOT
+
+    /// One row per ordered pair: `source,target,register_single_source,send,notify,channel`.
+    public static func csv(_ audit: ArgoAudit) -> String {
+        let d = audit.system.domains
+        var w = JSONStreamWriter()
+        w.raw("source,target,source_argo,target_argo,register_single_source,send,notify,channel\n")
+        let names = d.map { csvField($0.name) }
+        for i in 0..<d.count {
+            for j in 0..<d.count {
+                let bits = audit.pairs[i * d.count + j]
+                w.raw("\(names[i]),\(names[j]),\(audit.domains[i].argo),\(audit.domains[j].argo),")
+                w.raw("\(bits & 1 != 0),\(bits & 2 != 0),\(bits & 4 != 0),\(bits & 8 != 0)\n")
+            }
+        }
+        return w.text
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    /// A Graphviz digraph of channels: one edge per direction; domains without Argo are grey.
+    public static func dot(_ audit: ArgoAudit) -> String {
+        let d = audit.system.domains
+        var out = "digraph argo {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n"
+        for (i, dom) in d.enumerated() {
+            let type = audit.system.policy.typeName(audit.system.table.context(of: audit.system.sids[i])!.type)
+            var attrs = "label=\(JSONStreamWriter.quoted("\(dom.name)\n\(type)"))"
+            if !audit.domains[i].argo { attrs += ", style=dashed, color=grey, fontcolor=grey" }
+            else if audit.domains[i].registerAnySource { attrs += ", peripheries=2" }
+            out += "  \(JSONStreamWriter.quoted(dom.name)) [\(attrs)];\n"
+        }
+        for i in 0..<d.count {
+            for j in 0..<d.count where audit.has(.channel, i, j) {
+                out += "  \(JSONStreamWriter.quoted(d[i].name)) -> \(JSONStreamWriter.quoted(d[j].name))\(i == j ? " [style=dotted]" : "");\n"
+            }
+        }
+        return out + "}\n"
+    }
+}
+
+/// Appends JSON text to a byte buffer: strings escaped per RFC 8259, nothing else interpreted.
+struct JSONStreamWriter {
+    private var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(1 << 16) }
+
+    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    mutating func string(_ s: String) { raw(Self.quoted(s)) }
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension String {
+    func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

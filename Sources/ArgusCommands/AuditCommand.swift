@@ -1,0 +1,134 @@
+import ArgumentParser
+import ArgusAnalysis
+import Flask
+import Foundation
+
+/// Options for commands that audit a policy over a system file.
+public struct SystemOptions: ParsableArguments {
+    @OptionGroup public var policy: PolicyOptions
+
+    @Option(name: .customLong("system"), help: ArgumentHelp("The system file (TOML): boot settings and domains.", valueName: "file"))
+    public var systemFile: String
+
+    @Option(name: .customLong("bool"), help: ArgumentHelp(
+        "Set a policy boolean, as flask-set-bool would (repeatable).", valueName: "name=true|false"))
+    public var booleans: [String] = []
+
+    public init() {}
+
+    public func booleanValues() throws(InputError) -> [String: Bool] {
+        var values: [String: Bool] = [:]
+        for item in booleans {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw InputError("--bool takes NAME=true|false, not '\(item)'") }
+            switch parts[1].lowercased() {
+            case "true", "1", "on": values[parts[0]] = true
+            case "false", "0", "off": values[parts[0]] = false
+            default: throw InputError("--bool \(parts[0]): expected true or false, not '\(parts[1])'")
+            }
+        }
+        return values
+    }
+
+    /// Loads the policy and the system file and binds them.
+    public func resolve() throws(InputError) -> ResolvedSystem {
+        let inventory = try SystemInventory.load(systemFile)
+        let loaded = try policy.load()
+        return try ResolvedSystem(inventory: inventory, policy: loaded, booleans: booleanValues())
+    }
+}
+
+/// `argus audit`: who may use Argo with whom.
+public struct AuditCommand: ContextualCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Which domains may register, send, be described by notify, and really communicate over Argo.",
+        discussion: """
+            Per domain: argo (Argo state exists) and register_any_source (wildcard rings). Per ordered \
+            pair: register_single_source, send, notify and channel (a message can really land). \
+            Formats: text (matrices), json (a documented contract), csv, dot (Graphviz).
+            """
+    )
+    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json, csv, dot }
+
+    @OptionGroup public var options: SystemOptions
+    @Option(help: "Output format: text, json, csv or dot.") public var format: Format = .text
+    @Flag(help: "Explain every decision: hooks, SIDs and contexts, and the rules or reasons behind it.")
+    public var explain = false
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+    public var output: String?
+
+    public init() {}
+
+    public func run(in context: CommandContext) throws {
+        let system = try options.resolve()
+        let audit = ArgoAudit(system)
+        let policyPath = options.policy.policy
+        let text: String
+        switch format {
+        case .text:
+            let color = output == nil && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+                && context.standardOutput is FileDescriptorOutput
+            text = AuditRenderer.text(audit, policyPath: policyPath, color: color)
+                + (explain ? AuditRenderer.explanations(audit) : "")
+        case .json: text = AuditRenderer.json(audit, policyPath: policyPath, explain: explain)
+        case .csv: text = AuditRenderer.csv(audit)
+        case .dot: text = AuditRenderer.dot(audit)
+        }
+        if let output {
+            try writeAtomically(Array(text.utf8), to: output)
+        } else {
+            context.standardOutput.write(text)
+        }
+    }
+}
+
+/// `argus query`: one question, fully explained.
+public struct QueryCommand: ContextualCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Explain one Argo decision between two domains (exit 0 when allowed, 1 when not).",
+        discussion: """
+            --perm is a flow of the audit: channel (default), send, notify, register_single_source, \
+            or, for one domain (--to not needed), argo and register_any_source.
+            """
+    )
+
+    @OptionGroup public var options: SystemOptions
+    @Option(help: ArgumentHelp("The acting domain (name).", valueName: "domain")) public var from: String
+    @Option(help: ArgumentHelp("The other domain (name).", valueName: "domain")) public var to: String?
+    @Option(help: ArgumentHelp("The flow to explain.", valueName: "flow")) public var perm: String = "channel"
+    @Flag(help: "Print the explanation as JSON.") public var json = false
+
+    public init() {}
+
+    public func run(in context: CommandContext) throws {
+        let system = try options.resolve()
+        let flows = ["argo", "register_any_source", "register_single_source", "send", "notify", "channel"]
+        guard flows.contains(perm) else {
+            throw InputError("unknown flow '\(perm)' (expected one of: \(flows.joined(separator: ", ")))")
+        }
+        guard let i = system.index(ofDomain: from) else { throw InputError("unknown domain '\(from)'", file: options.systemFile) }
+        let perDomain = perm == "argo" || perm == "register_any_source"
+        var j: Int?
+        if !perDomain {
+            guard let to else { throw InputError("--perm \(perm) needs --to") }
+            guard let k = system.index(ofDomain: to) else { throw InputError("unknown domain '\(to)'", file: options.systemFile) }
+            j = k
+        }
+        let audit = ArgoAudit(system)
+        let value: Bool = switch perm {
+        case "argo": audit.domains[i].argo
+        case "register_any_source": audit.domains[i].registerAnySource
+        default: audit.has(ArgoAudit.Flow(rawValue: perm)!, i, j!)
+        }
+        let chain = Explainer(system).explain(flow: perm, i, j)
+        if json {
+            struct Answer: Encodable { var flow: String; var source: String; var target: String?; var allowed: Bool; var chain: [HookExplanation] }
+            context.standardOutput.write(try encodeJSON(Answer(flow: perm, source: from, target: j.map { system.domains[$0].name }, allowed: value, chain: chain)))
+        } else {
+            context.standardOutput.write(String(AuditRenderer.render(flow: perm, source: from, target: j.map { system.domains[$0].name }, chain: chain, value: value).dropFirst()))
+        }
+        if !value { throw ExitCode(ArgusExitStatus.negative) }
+    }
+}
