@@ -21,10 +21,15 @@ let package = Package(
         // libsepol's policydb API is only exported by the static archive; the module map
         // names no library so that nothing pulls in libsepol.so (see README, "Linking").
         .systemLibrary(name: "CSepol", path: "Sources/CSepol"),
+        // Refuses corrupt symbol counts before libsepol's quadratic validation pass.
+        .target(name: "CSepolGuard"),
         .target(
             name: "Sepol",
-            dependencies: ["CSepol"],
-            linkerSettings: [.linkedLibrary(":libsepol.a")]
+            dependencies: ["CSepol", "CSepolGuard"],
+            linkerSettings: [
+                .linkedLibrary(":libsepol.a"),
+                .unsafeFlags(["-Xlinker", "--wrap=validate_policydb"]),
+            ]
         ),
         .target(name: "Flask", dependencies: ["Sepol"]),
         .target(name: "DecisionTable", dependencies: ["Flask", "Sepol"]),
@@ -57,7 +62,7 @@ let package = Package(
 )
 
 // Settings for every target in one place: Swift 6 mode with strict concurrency.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CSepolGuard" {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     settings.append(.enableUpcomingFeature("ExistentialAny"))

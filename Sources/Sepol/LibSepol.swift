@@ -1,4 +1,5 @@
 import CSepol
+import CSepolGuard
 
 // The only Swift file that touches libsepol's C structures. Everything it returns is a
 // plain value (`PolicyImage`, numbers, strings); C memory is freed before it returns.
@@ -445,4 +446,9 @@ func eachNode(_ table: UnsafeMutablePointer<avtab_t>, _ visit: (avtab_ptr_t) -> 
             node = n.pointee.next
         }
     }
+}
+
+extension LibSepol {
+    /// How many binaries the validation guard has refused in this process (see CSepolGuard).
+    public static var guardRefusals: UInt { UInt(argus_guard_refusals()) }
 }

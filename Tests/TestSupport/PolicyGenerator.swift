@@ -165,7 +165,7 @@ public struct PolicyGenerator: Sendable {
     public func generate(
         definitions: (securityClasses: String, initialSIDs: String, accessVectors: String)
     ) -> GeneratedPolicy {
-        let defs = FlaskDefinitions(
+        let defs = GeneratorDefinitions(
             securityClasses: definitions.securityClasses,
             initialSIDs: definitions.initialSIDs,
             accessVectors: definitions.accessVectors)

@@ -25,7 +25,7 @@ struct GeneratedUser {
 
 struct PolicyBuilder {
     let g: PolicyGenerator
-    let defs: FlaskDefinitions
+    let defs: GeneratorDefinitions
     var rng: SplitMix64
     var features: PolicyGenerator.Features { g.features }
 
@@ -52,7 +52,7 @@ struct PolicyBuilder {
     var sidType: [String: String] = [:]
     let xenType = "xen_t"
 
-    init(generator: PolicyGenerator, definitions: FlaskDefinitions) {
+    init(generator: PolicyGenerator, definitions: GeneratorDefinitions) {
         g = generator
         defs = definitions
         rng = SplitMix64(seed: generator.seed)

@@ -1,3 +1,4 @@
+import Flask
 // Small building blocks for PolicyGenerator: a seeded PRNG and a reader for the
 // three hypervisor definition files (security_classes, initial_sids, access_vectors).
 
@@ -54,95 +55,29 @@ public struct SplitMix64: Sendable {
     }
 }
 
-/// The hypervisor's class, initial SID and permission declarations, read from the
-/// text of Xen's `xen/xsm/flask/policy` files.
-public struct FlaskDefinitions: Sendable, Equatable {
+/// The hypervisor's classes, initial SIDs and permissions as the generator needs them,
+/// read with Argus's own definitions parser.
+public struct GeneratorDefinitions: Sendable, Equatable {
     public var classes: [String]
     public var initialSIDs: [String]
-    /// Permissions per class, common permissions included, in declaration order.
+    /// Permissions per class, common permissions included, in bit order.
     public var permissions: [String: [String]]
 
     public init(securityClasses: String, initialSIDs: String, accessVectors: String) {
-        classes = Self.words(securityClasses).pairs(after: "class")
-        self.initialSIDs = Self.words(initialSIDs).pairs(after: "sid")
-        permissions = Self.parseAccessVectors(Self.words(accessVectors))
+        let parsed: Flask.FlaskDefinitions
+        do {
+            parsed = try Flask.FlaskDefinitions.parse(
+                securityClasses: securityClasses, accessVectors: accessVectors, initialSIDs: initialSIDs)
+        } catch {
+            preconditionFailure("the generator was given invalid definitions: \(error)")
+        }
+        classes = parsed.classes.map(\.name)
+        self.initialSIDs = parsed.initialSIDs.map(\.name)
+        permissions = Dictionary(uniqueKeysWithValues: parsed.classes.map { ($0.name, $0.permissions.map(\.name)) })
     }
 
     /// Permissions of `cls`, or an empty list when the class is unknown.
     public func perms(_ cls: String) -> [String] { permissions[cls] ?? [] }
-
-    /// Tokens of a definition file: comments dropped, braces kept as tokens.
-    static func words(_ text: String) -> [String] {
-        var tokens: [String] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let spaced = code.replacingBraces()
-            tokens += spaced.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
-        }
-        return tokens
-    }
-
-    /// `common NAME { perms }` and `class NAME [inherits COMMON] [{ perms }]`.
-    static func parseAccessVectors(_ tokens: [String]) -> [String: [String]] {
-        var commons: [String: [String]] = [:]
-        var result: [String: [String]] = [:]
-        var i = 0
-        func block() -> [String] {
-            guard i < tokens.count, tokens[i] == "{" else { return [] }
-            var list: [String] = []
-            i += 1
-            while i < tokens.count, tokens[i] != "}" {
-                list.append(tokens[i])
-                i += 1
-            }
-            i += 1
-            return list
-        }
-        while i < tokens.count {
-            let keyword = tokens[i]
-            guard (keyword == "common" || keyword == "class"), i + 1 < tokens.count else {
-                i += 1
-                continue
-            }
-            let name = tokens[i + 1]
-            i += 2
-            if keyword == "common" {
-                commons[name] = block()
-                continue
-            }
-            var perms: [String] = []
-            if i + 1 < tokens.count, tokens[i] == "inherits" {
-                perms = commons[tokens[i + 1]] ?? []
-                i += 2
-            }
-            perms += block()
-            result[name] = perms
-        }
-        return result
-    }
 }
 
-extension Substring {
-    fileprivate func replacingBraces() -> String {
-        var out = ""
-        for ch in self {
-            if ch == "{" || ch == "}" {
-                out += " \(ch) "
-            } else {
-                out.append(ch)
-            }
-        }
-        return out
-    }
-}
 
-extension Array where Element == String {
-    /// Every word that follows `keyword`.
-    fileprivate func pairs(after keyword: String) -> [String] {
-        var names: [String] = []
-        for (i, word) in enumerated() where word == keyword && i + 1 < count {
-            names.append(self[i + 1])
-        }
-        return names
-    }
-}
