@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import ArgusAnalysis
+import Flask
+import Sepol
+import TestSupport
+
+/// Random inventories on the example policy: the audit must agree with the hook semantics
+/// recomputed straight from libsepol, and keep its own invariants.
+@Suite(.serialized) struct AuditPropertyTests {
+    struct Scenario {
+        var inventory: SystemInventory
+        var booleans: [String: Bool]
+    }
+
+    func randomScenario(_ rng: inout SplitMix64, policy: Policy, contexts: [String]) -> Scenario {
+        let n = 2 + rng.below(10)
+        var domains: [DomainSpec] = []
+        for i in 0..<n {
+            domains.append(DomainSpec(name: "d\(i)", domid: UInt16(i), label: contexts[rng.below(contexts.count)], privileged: rng.below(4) == 0))
+        }
+        for i in 0..<n where rng.below(4) == 0 {
+            let t = rng.below(n)
+            if t != i { domains[i].target = "d\(t)" }
+        }
+        let boot = BootSettings(
+            argo: rng.below(6) != 0, macPermissive: rng.below(2) == 0,
+            xsm: [.flask, .flask, .flask, .dummy, .silo][rng.below(5)], flask: rng.below(5) == 0 ? .permissive : .enforcing)
+        var booleans: [String: Bool] = [:]
+        for b in policy.image.booleans where rng.below(2) == 0 { booleans[b.name] = rng.below(2) == 0 }
+        return Scenario(inventory: SystemInventory(boot: boot, domains: domains), booleans: booleans)
+    }
+
+    @Test func auditAgreesWithLibsepolOnRandomInventories() throws {
+        let policy = try Fixtures.examplePolicy()
+        let contexts = Differential.validContexts(of: policy)
+        let argo = try #require(policy.classValue("argo")), domainClass = try #require(policy.classValue("domain"))
+        let bit = { (p: String) in policy.permissionMask(p, inClass: argo)! }
+        var rng = SplitMix64(seed: 20261124)
+        var checkedPairs = 0
+        for _ in 0..<60 {
+            let scenario = randomScenario(&rng, policy: policy, contexts: contexts)
+            let system = try ResolvedSystem(inventory: scenario.inventory, policy: policy, booleans: scenario.booleans)
+            let audit = ArgoAudit(system)
+            let boot = scenario.inventory.boot
+            let d = scenario.inventory.domains
+            try SepolOracle.with(policy: policy.binary) { oracle in
+                for (name, value) in scenario.booleans { _ = oracle.setBoolean(policy.booleanValue(name)!, to: value) }
+                let sids = d.map { oracle.sid(for: $0.label)! }
+                let xen = policy.initialSID(named: "xen")!.number
+                func allowed(_ s: UInt32, _ t: UInt32, _ perm: String) -> Bool {
+                    let av = oracle.computeAV(source: s, target: t, tclass: argo)!
+                    let permissiveType = policy.type(try! policy.context(oracle.context(of: s)!).type).permissive
+                    return av.allowed & bit(perm) != 0 || boot.flask == .permissive || permissiveType
+                }
+                func hook(_ perm: String, _ i: Int, _ j: Int?) -> Bool {
+                    switch boot.xsm {
+                    case .dummy: return true
+                    case .silo:
+                        guard let j else { return true }
+                        return i == j || d[i].privileged || d[j].privileged
+                    case .flask:
+                        guard let j else { return allowed(sids[i], xen, perm) }
+                        let target: UInt32
+                        if i == j { target = oracle.transition(source: sids[i], target: sids[i], tclass: domainClass)! }
+                        else if d[i].target == d[j].name { target = oracle.transition(source: sids[j], target: sids[i], tclass: domainClass)! }
+                        else { target = sids[j] }
+                        return allowed(sids[i], target, perm)
+                    }
+                }
+                let hasArgo = d.indices.map { boot.argo && hook("enable", $0, nil) }
+                let wildcard = d.indices.map { hasArgo[$0] && boot.macPermissive && hook("register_any_source", $0, nil) }
+                for i in d.indices {
+                    #expect(audit.domains[i].argo == hasArgo[i])
+                    #expect(audit.domains[i].registerAnySource == wildcard[i])
+                    for j in d.indices {
+                        let rss = hasArgo[i] && hasArgo[j] && hook("register_single_source", i, j)
+                        let send = hasArgo[i] && hasArgo[j] && hook("send", i, j)
+                        let back = hasArgo[j] && hasArgo[i] && hook("register_single_source", j, i)
+                        #expect(audit.has(.registerSingleSource, i, j) == rss, "\(d[i].label) -> \(d[j].label) rss")
+                        #expect(audit.has(.send, i, j) == send, "\(d[i].label) -> \(d[j].label) send")
+                        #expect(audit.has(.notify, i, j) == send)
+                        #expect(audit.has(.channel, i, j) == (send && (back || wildcard[j])))
+                        checkedPairs += 1
+                    }
+                }
+            }
+        }
+        #expect(checkedPairs > 1_000)
+    }
+
+    /// Whatever the policy: channel implies send; send implies Argo on both sides; Argo off means nothing.
+    @Test func invariantsHold() throws {
+        let policy = try Fixtures.examplePolicy()
+        let contexts = Differential.validContexts(of: policy)
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<100 {
+            let scenario = randomScenario(&rng, policy: policy, contexts: contexts)
+            let audit = ArgoAudit(try ResolvedSystem(inventory: scenario.inventory, policy: policy, booleans: scenario.booleans))
+            let n = audit.count
+            for i in 0..<n {
+                if !scenario.inventory.boot.argo { #expect(!audit.domains[i].argo) }
+                if audit.domains[i].registerAnySource { #expect(audit.domains[i].argo && scenario.inventory.boot.macPermissive) }
+                for j in 0..<n {
+                    if audit.has(.channel, i, j) { #expect(audit.has(.send, i, j)) }
+                    if audit.has(.send, i, j) || audit.has(.registerSingleSource, i, j) {
+                        #expect(audit.domains[i].argo && audit.domains[j].argo)
+                    }
+                    if scenario.inventory.boot.xsm == .dummy && audit.domains[i].argo && audit.domains[j].argo {
+                        #expect(audit.has(.send, i, j) && audit.has(.channel, i, j))
+                    }
+                }
+            }
+        }
+    }
+}
