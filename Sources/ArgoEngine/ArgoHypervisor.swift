@@ -51,6 +51,8 @@ public final class ArgoHypervisor {
     public private(set) var auditLog: [AVCRecord] = []
     /// Domids signalled with VIRQ_ARGO, in order, since the last drain.
     var signalLog: [UInt16] = []
+    /// Guest drivers handed out by `guest(_:)`.
+    var guests: [UInt16: ArgoGuest] = [:]
     public internal(set) var statistics = ArgoStatistics()
 
     struct AVCKey: Hashable {
@@ -91,6 +93,7 @@ public final class ArgoHypervisor {
         tearDown(domain)
         domain.argo = nil
         domainTable[Int(domid)] = nil
+        guests[domid] = nil
     }
 
     /// Soft reset (`argo_soft_reset`): as destroy, but the domain keeps fresh,
