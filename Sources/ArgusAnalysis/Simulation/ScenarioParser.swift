@@ -109,7 +109,7 @@ struct FieldReader {
     func u32(_ map: Node.Mapping, _ key: String, default fallback: UInt32? = nil) throws(InputError) -> UInt32 {
         guard let node = map[key] else {
             if let fallback { return fallback }
-            throw fail("missing '\(key)'", nil)
+            throw InputError("missing '\(key)'", file: file, line: map.mark?.line)
         }
         return UInt32(try integer(node, key, 0 ... Int64(UInt32.max)))
     }
