@@ -44,8 +44,9 @@ public final class ArgoGuest {
         public static let frameListFrame: UInt64 = 0x2
         /// Ring memory is allocated upward from here.
         public static let firstRingFrame: UInt64 = 0x100
-        /// Payload for sendv is staged upward from here.
-        public static let firstStagingFrame: UInt64 = 0x100_0000
+        /// Payload for sendv is staged upward from here (3 GiB: below 4 GiB so
+        /// that 32-bit guests can address it).
+        public static let firstStagingFrame: UInt64 = 0xC0000
     }
 
     init(domid: UInt16, hypervisor: ArgoHypervisor, memory: GuestMemory) {

@@ -75,3 +75,9 @@ extension ArgoHypervisor {
     /// Whether a live domain is a control domain.
     public func isControlDomain(_ domid: UInt16) -> Bool { domain(domid)?.isControl ?? false }
 }
+
+extension ArgoHypervisor {
+    /// Empties the AVC cache, as loading a new policy does (`avc_ss_reset`).
+    /// Decisions are asked of the decider again afterwards.
+    public func flushAVCCache() { avcCache.removeAll() }
+}

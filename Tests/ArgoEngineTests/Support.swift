@@ -9,8 +9,9 @@ func makeWorld(_ settings: ArgoBootSettings = ArgoBootSettings(), compat: Set<UI
     return hypervisor
 }
 
-func errno(_ body: () throws(XenErrno) -> Void) -> XenErrno? {
-    do { try body() } catch { return error }
+/// The XenErrno a call threw, or nil if it returned.
+func errno(_ body: () throws -> Void) -> XenErrno? {
+    do { try body() } catch let error as XenErrno { return error } catch { return nil }
     return nil
 }
 
