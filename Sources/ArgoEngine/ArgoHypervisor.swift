@@ -51,6 +51,8 @@ public final class ArgoHypervisor {
     public private(set) var auditLog: [AVCRecord] = []
     /// Domids signalled with VIRQ_ARGO, in order, since the last drain.
     var signalLog: [UInt16] = []
+    /// Live domids, ascending (kept alongside the table so nothing scans it).
+    var liveDomids: [UInt16] = []
     /// Guest drivers handed out by `guest(_:)`.
     var guests: [UInt16: ArgoGuest] = [:]
     public internal(set) var statistics = ArgoStatistics()
@@ -80,6 +82,7 @@ public final class ArgoHypervisor {
                             isControl: spec.isControl, deviceModelTarget: spec.deviceModelTarget,
                             isCompat: spec.isCompat, memory: GuestMemory())
         domainTable[Int(spec.domid)] = domain
+        liveDomids.insert(spec.domid, at: liveDomids.firstIndex { $0 > spec.domid } ?? liveDomids.endIndex)
         if settings.argoEnabled, (try? checkEnable(domain, current: creator)) != nil {
             domain.argo = ArgoDomainState()
         }
@@ -93,6 +96,7 @@ public final class ArgoHypervisor {
         tearDown(domain)
         domain.argo = nil
         domainTable[Int(domid)] = nil
+        liveDomids.removeAll { $0 == domid }
         guests[domid] = nil
     }
 
@@ -112,7 +116,8 @@ public final class ArgoHypervisor {
 
     public func domainExists(_ domid: UInt16) -> Bool { domain(domid) != nil }
     public func hasArgo(_ domid: UInt16) -> Bool { domain(domid)?.argo != nil }
-    public var domids: [UInt16] { domainTable.compactMap { $0?.domid } }
+    /// Live domids in ascending order.
+    public var domids: [UInt16] { liveDomids }
 
     /// The guest memory of a live domain.
     public func memory(of domid: UInt16) -> GuestMemory? { domain(domid)?.memory }
