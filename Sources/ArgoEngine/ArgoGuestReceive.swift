@@ -116,3 +116,73 @@ extension ArgoHypervisor {
         }
     }
 }
+
+extension ArgoGuest {
+    /// Fast receive: hands each message's source, type and payload to `body`
+    /// without allocating (a payload that wraps or crosses a page is gathered
+    /// into a reusable buffer), then publishes rx_ptr. Stops at a corrupt header.
+    /// Returns the number of messages consumed. Does not call notify.
+    @discardableResult
+    public func consumeMessages(_ record: GuestRingRecord,
+                                _ body: (ArgoAddress, UInt32, UnsafeRawBufferPointer) -> Void) -> Int {
+        let length = record.length
+        guard length >= ArgoABI.minRingLength, record.frames.count == Int(ArgoABI.pagesForRing(length: length)) else { return 0 }
+        let pages = ringPages(record)
+        guard pages.count == record.frames.count else { return 0 }
+        let header = pages[0]
+        var rx = ArgoABI.roundUpToSlot(UInt32(littleEndian: header.loadUnaligned(as: UInt32.self)))
+        if rx >= length { rx = 0 }
+        let tx = UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        var consumed = 0
+        while rx != tx, consumed <= Int(length / 16) {
+            let at = Int(rx) + 64
+            let base = pages[at >> 12].advanced(by: at & 0xFFF)   // a header never straddles: slots are 16-aligned
+            let total = UInt32(littleEndian: base.loadUnaligned(as: UInt32.self))
+            guard total >= 16, total <= length - 16 else { break }
+            let source = ArgoAddress(aport: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
+                                     domainID: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt16.self)),
+                                     pad: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 10, as: UInt16.self)))
+            let type = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+            let payloadLength = Int(total - 16)
+            let start = Int((rx + 16) % length)
+            let startAddress = start + 64
+            if start + payloadLength <= Int(length), (startAddress & 0xFFF) + payloadLength <= 4096 {
+                body(source, type, UnsafeRawBufferPointer(start: pages[startAddress >> 12].advanced(by: startAddress & 0xFFF),
+                                                          count: payloadLength))
+            } else {
+                if gatherBuffer.count < payloadLength { gatherBuffer = [UInt8](repeating: 0, count: payloadLength) }
+                gatherBuffer.withUnsafeMutableBytes { buffer in
+                    var done = 0
+                    var offset = start
+                    while done < payloadLength {
+                        let address = offset + 64
+                        let chunk = min(payloadLength - done, 4096 - (address & 0xFFF), Int(length) - offset)
+                        buffer.baseAddress!.advanced(by: done).copyMemory(from: pages[address >> 12].advanced(by: address & 0xFFF),
+                                                                          byteCount: chunk)
+                        done += chunk
+                        offset = (offset + chunk) % Int(length)
+                    }
+                    body(source, type, UnsafeRawBufferPointer(rebasing: buffer[0 ..< payloadLength]))
+                }
+            }
+            rx = UInt32((UInt64(rx) + UInt64(ArgoABI.roundUpToSlot(total))) % UInt64(length))
+            consumed += 1
+        }
+        header.storeBytes(of: rx.littleEndian, as: UInt32.self)
+        return consumed
+    }
+
+    /// The raw page pointers of a ring's frames, cached per record.
+    func ringPages(_ record: GuestRingRecord) -> [UnsafeMutableRawPointer] {
+        if let cached = pageCache[record.id], cached.frames == record.frames { return cached.pages }
+        var pages: [UnsafeMutableRawPointer] = []
+        var owners: [GuestPage] = []
+        for frame in record.frames {
+            guard let page = memory.page(frame) else { return [] }
+            pages.append(page.bytes)
+            owners.append(page)
+        }
+        pageCache[record.id] = (record.frames, pages, owners)
+        return pages
+    }
+}

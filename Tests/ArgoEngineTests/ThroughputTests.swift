@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import ArgoEngine
+
+/// Throughput measurements; run with ARGUS_BENCH=1 (best in release: `swift test -c release`).
+@Suite struct ThroughputTests {
+    static var enabled: Bool { Environment.value("ARGUS_BENCH") != nil }
+
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    @Test(.enabled(if: ThroughputTests.enabled))
+    func smallMessages() throws {
+        let hv = makeWorld()
+        let a1 = hv.guest(1)
+        try a1.registerRing(aport: 1, partner: 0, length: 64 * 1024 - 64)
+        let record = try #require(a1.ring(aport: 1, partner: 0))
+        let payload = [UInt8](repeating: 7, count: 16)
+        let count = 2_000_000
+        var received = 0
+        let start = Self.now()
+        try payload.withUnsafeBytes { bytes in
+            for _ in 0 ..< count {
+                try hv.send(from: 0, source: address(0, 1), destination: address(1, 1), messageType: 1, payload: bytes)
+                received += a1.consumeMessages(record) { _, _, data in precondition(data.count == 16) }
+            }
+        }
+        let elapsed = Self.now() - start
+        #expect(received == count)
+        print("16-byte sendv+read: \(Int(Double(count) / elapsed)) per second")
+    }
+
+    @Test(.enabled(if: ThroughputTests.enabled))
+    func largeMessages() throws {
+        let hv = makeWorld()
+        let a1 = hv.guest(1)
+        try a1.registerRing(aport: 1, partner: 0, length: 1024 * 1024)
+        let record = try #require(a1.ring(aport: 1, partner: 0))
+        let payload = [UInt8](repeating: 7, count: 4096)
+        var sink = [UInt8](repeating: 0, count: 4096)
+        let count = 200_000
+        var bytesMoved = 0
+        let start = Self.now()
+        try payload.withUnsafeBytes { bytes in
+            for _ in 0 ..< count {
+                try hv.send(from: 0, source: address(0, 1), destination: address(1, 1), messageType: 1, payload: bytes)
+                _ = a1.consumeMessages(record) { _, _, data in
+                    sink.withUnsafeMutableBytes { $0.copyMemory(from: data) }
+                    bytesMoved += data.count
+                }
+            }
+        }
+        let elapsed = Self.now() - start
+        // memcpy reference: the same bytes copied twice (into the ring, out of it).
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        let memcpyStart = Self.now()
+        for _ in 0 ..< count {
+            payload.withUnsafeBytes { source in scratch.withUnsafeMutableBytes { $0.copyMemory(from: source) } }
+        }
+        let memcpyElapsed = Self.now() - memcpyStart
+        #expect(bytesMoved == count * 4096)
+        print("4 KiB sendv+read: \(Double(bytesMoved) / elapsed / 1e9) GB/s payload; memcpy \(Double(count * 4096) / memcpyElapsed / 1e9) GB/s")
+    }
+}
