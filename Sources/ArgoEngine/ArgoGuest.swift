@@ -35,10 +35,6 @@ public final class ArgoGuest {
     public private(set) var rings: [RingID: GuestRingRecord] = [:]
     private var nextRingFrame: UInt64 = GuestLayout.firstRingFrame
     private var stagingFrames: UInt64 = 0
-    /// Reused by `consumeMessages` for payloads that wrap or cross pages.
-    var gatherBuffer: [UInt8] = []
-    /// Page pointers per ring (the pages themselves kept alive alongside).
-    var pageCache: [RingID: (frames: [UInt64], pages: [UnsafeMutableRawPointer], owners: [GuestPage])] = [:]
 
     /// Where the driver keeps things in guest-physical memory.
     public enum GuestLayout {

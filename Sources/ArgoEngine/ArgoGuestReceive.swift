@@ -103,7 +103,7 @@ extension ArgoHypervisor {
                      payload: UnsafeRawBufferPointer) throws(XenErrno) -> Int {
         guard let caller = domain(sender) else { preconditionFailure("no domain \(sender)") }
         guard settings.argoEnabled else { throw .EOPNOTSUPP }
-        if case .flask = settings.xsm { try checkEnable(caller, current: sender) }
+        if xsmKind == .flask { try checkEnable(caller, current: sender) }
         guard payload.count <= Int(UInt32.max) else { throw .EINVAL }
         var iov = ArgoIOV(address: 0, length: UInt32(payload.count))
         var buffer = payload
@@ -117,18 +117,24 @@ extension ArgoHypervisor {
     }
 }
 
-extension ArgoGuest {
-    /// Fast receive: hands each message's source, type and payload to `body`
-    /// without allocating (a payload that wraps or crosses a page is gathered
-    /// into a reusable buffer), then publishes rx_ptr. Stops at a corrupt header.
-    /// Returns the number of messages consumed. Does not call notify.
+/// A receiver's direct view of one of its rings: the page addresses resolved
+/// once, for an allocation-free read loop. Obtain with ``ArgoGuest/reader(for:)``.
+public struct ArgoRingReader {
+    public let record: GuestRingRecord
+    let pages: [UnsafeMutableRawPointer]
+    /// Keeps the pages alive while the reader exists.
+    let owners: [GuestPage]
+    /// Reused for payloads that wrap or cross pages.
+    var gatherBuffer: [UInt8] = []
+
+    /// Hands each message's source, type and payload to `body`, then publishes
+    /// rx_ptr. A payload that wraps or crosses a page is gathered into a reused
+    /// buffer. Stops at a corrupt header; sanitises a bogus rx_ptr as Xen
+    /// reads it. Returns the number of messages consumed. Does not call notify.
     @discardableResult
-    public func consumeMessages(_ record: GuestRingRecord,
-                                _ body: (ArgoAddress, UInt32, UnsafeRawBufferPointer) -> Void) -> Int {
+    public mutating func consume(_ body: (ArgoAddress, UInt32, UnsafeRawBufferPointer) -> Void) -> Int {
         let length = record.length
-        guard length >= ArgoABI.minRingLength, record.frames.count == Int(ArgoABI.pagesForRing(length: length)) else { return 0 }
-        let pages = ringPages(record)
-        guard pages.count == record.frames.count else { return 0 }
+        guard length >= ArgoABI.minRingLength, pages.count == Int(ArgoABI.pagesForRing(length: length)) else { return 0 }
         let header = pages[0]
         var rx = ArgoABI.roundUpToSlot(UInt32(littleEndian: header.loadUnaligned(as: UInt32.self)))
         if rx >= length { rx = 0 }
@@ -144,7 +150,8 @@ extension ArgoGuest {
                                      pad: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 10, as: UInt16.self)))
             let type = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
             let payloadLength = Int(total - 16)
-            let start = Int((rx + 16) % length)
+            var start = Int(rx) + 16
+            if start >= Int(length) { start -= Int(length) }
             let startAddress = start + 64
             if start + payloadLength <= Int(length), (startAddress & 0xFFF) + payloadLength <= 4096 {
                 body(source, type, UnsafeRawBufferPointer(start: pages[startAddress >> 12].advanced(by: startAddress & 0xFFF),
@@ -165,24 +172,33 @@ extension ArgoGuest {
                     body(source, type, UnsafeRawBufferPointer(rebasing: buffer[0 ..< payloadLength]))
                 }
             }
-            rx = UInt32((UInt64(rx) + UInt64(ArgoABI.roundUpToSlot(total))) % UInt64(length))
+            let next = UInt64(rx) + UInt64(ArgoABI.roundUpToSlot(total))
+            rx = UInt32(next >= UInt64(length) ? next - UInt64(length) : next)
             consumed += 1
         }
         header.storeBytes(of: rx.littleEndian, as: UInt32.self)
         return consumed
     }
+}
 
-    /// The raw page pointers of a ring's frames, cached per record.
-    func ringPages(_ record: GuestRingRecord) -> [UnsafeMutableRawPointer] {
-        if let cached = pageCache[record.id], cached.frames == record.frames { return cached.pages }
+extension ArgoGuest {
+    /// A reader over one of this guest's rings (nil if a frame is gone).
+    public func reader(for record: GuestRingRecord) -> ArgoRingReader? {
         var pages: [UnsafeMutableRawPointer] = []
         var owners: [GuestPage] = []
         for frame in record.frames {
-            guard let page = memory.page(frame) else { return [] }
+            guard let page = memory.page(frame) else { return nil }
             pages.append(page.bytes)
             owners.append(page)
         }
-        pageCache[record.id] = (record.frames, pages, owners)
-        return pages
+        return ArgoRingReader(record: record, pages: pages, owners: owners)
+    }
+
+    /// ``ArgoRingReader/consume(_:)`` on a reader made for this call.
+    @discardableResult
+    public func consumeMessages(_ record: GuestRingRecord,
+                                _ body: (ArgoAddress, UInt32, UnsafeRawBufferPointer) -> Void) -> Int {
+        guard var reader = reader(for: record) else { return 0 }
+        return reader.consume(body)
     }
 }

@@ -62,8 +62,17 @@ public final class ArgoHypervisor {
         var target: UInt32
     }
 
+    /// The XSM module without its payload, for the hot paths.
+    enum XSMKind { case dummy, silo, flask }
+    let xsmKind: XSMKind
+
     public init(settings: ArgoBootSettings) {
         self.settings = settings
+        switch settings.xsm {
+        case .dummy: xsmKind = .dummy
+        case .silo: xsmKind = .silo
+        case .flask: xsmKind = .flask
+        }
         domainTable = ContiguousArray(repeating: nil, count: Int(ArgoABI.domidFirstReserved))
     }
 

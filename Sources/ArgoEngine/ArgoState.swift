@@ -45,13 +45,17 @@ final class PendingWait {
 final class Ring {
     let id: RingID
     /// Ring length in bytes (data area only). Zero only while being built.
-    var length: UInt32 = 0
+    var length: UInt32 = 0 { didSet { requiredPageCount = Int(ArgoABI.pagesForRing(length: length)) } }
+    /// `NPAGES_RING(length)`.
+    private(set) var requiredPageCount = 1
     /// The hypervisor's private copy of tx_ptr.
     var txPtr: UInt32 = 0
     /// Guest frames as the guest listed them (for dumps).
     var frames: [UInt64] = []
     /// The mapped pages (`mfn_mapping`), retained while the ring holds them.
-    var pages: [GuestPage] = []
+    var pages: [GuestPage] = [] { didSet { pointers = pages.map(\.bytes) } }
+    /// The pages' addresses, for the copy loops.
+    private(set) var pointers: [UnsafeMutableRawPointer] = []
     /// Pending space notifications, list head first.
     var pending: [PendingWait] = []
 
@@ -59,17 +63,17 @@ final class Ring {
 
     /// The guest's rx_ptr as it stands in the ring header right now.
     @inline(__always)
-    var guestRxPtr: UInt32 { UInt32(littleEndian: pages[0].bytes.loadUnaligned(as: UInt32.self)) }
+    var guestRxPtr: UInt32 { UInt32(littleEndian: pointers[0].loadUnaligned(as: UInt32.self)) }
 
     /// The tx_ptr as it stands in the ring header right now.
     @inline(__always)
-    var guestTxPtr: UInt32 { UInt32(littleEndian: pages[0].bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) }
+    var guestTxPtr: UInt32 { UInt32(littleEndian: pointers[0].loadUnaligned(fromByteOffset: 4, as: UInt32.self)) }
 
     /// `update_tx_ptr`: the private copy and the guest-visible header.
     @inline(__always)
     func publishTxPtr(_ value: UInt32) {
         txPtr = value
-        pages[0].bytes.storeBytes(of: value.littleEndian, toByteOffset: 4, as: UInt32.self)
+        pointers[0].storeBytes(of: value.littleEndian, toByteOffset: 4, as: UInt32.self)
     }
 }
 

@@ -59,7 +59,7 @@ extension ArgoHypervisor {
             var index = 0
             while done < total {
                 let chunk = min(ArgoABI.pageSize, total - done)
-                buffer.baseAddress!.advanced(by: done).copyMemory(from: ring.pages[index].bytes, byteCount: chunk)
+                buffer.baseAddress!.advanced(by: done).copyMemory(from: ring.pointers[index], byteCount: chunk)
                 done += chunk
                 index += 1
             }

@@ -67,47 +67,41 @@ extension ArgoHypervisor {
 
     /// `find_ring_mfns`: drop any previous mapping, then take each listed frame.
     private func mapRingFrames(_ caller: Domain, _ ring: Ring, framesAddress: UInt64, pageCount: Int) throws(XenErrno) {
-        ring.pages.removeAll()
-        ring.frames.removeAll()
-        ring.pages.reserveCapacity(pageCount)
+        ring.pages = []
+        ring.frames = []
+        var pages: [GuestPage] = []
+        var frames: [UInt64] = []
+        pages.reserveCapacity(pageCount)
+        frames.reserveCapacity(pageCount)
         for index in 0 ..< pageCount {
             var gfn: UInt64 = 0
             let entry = framesAddress &+ UInt64(index) &* UInt64(ArgoABI.gfnSize)
             do {
                 try withUnsafeMutableBytes(of: &gfn) { (buffer) throws(XenErrno) in try caller.memory.read(entry, into: buffer) }
             } catch {
-                ring.pages.removeAll()
-                ring.frames.removeAll()
                 throw .EFAULT
             }
             gfn = UInt64(littleEndian: gfn)
-            guard let page = caller.memory.page(gfn) else {
-                ring.pages.removeAll()
-                ring.frames.removeAll()
-                throw .EINVAL
+            guard let page = caller.memory.page(gfn) else { throw .EINVAL }
+            switch page.kind {
+            case .ram: break
+            case .readOnly: throw .EINVAL
+            case .logDirty: throw .EAGAIN
+            case .mmio: throw .EPERM
             }
-            let failure: XenErrno? = switch page.kind {
-            case .ram: nil
-            case .readOnly: .EINVAL
-            case .logDirty: .EAGAIN
-            case .mmio: .EPERM
-            }
-            if let failure {
-                ring.pages.removeAll()
-                ring.frames.removeAll()
-                throw failure
-            }
-            ring.pages.append(page)
-            ring.frames.append(gfn)
+            pages.append(page)
+            frames.append(gfn)
         }
+        ring.pages = pages
+        ring.frames = frames
     }
 
     /// `ring_remove_info`: drop waits, unlink, release pages. The count is the caller's business.
     func removeRing(_ ring: Ring, of argo: ArgoDomainState) {
         removeAllWaits(ring)
         argo.unlinkRing(ring)
-        ring.pages.removeAll()
-        ring.frames.removeAll()
+        ring.pages = []
+        ring.frames = []
         ring.length = 0
     }
 

@@ -47,7 +47,7 @@ extension ArgoHypervisor {
     @inline(__always)
     func sanitizedPointers(_ ring: Ring) throws(XenErrno) -> (rx: UInt32, tx: UInt32) {
         // get_rx_ptr refuses a ring whose pages are not all there.
-        guard !ring.pages.isEmpty, ring.pages.count >= Int(ArgoABI.pagesForRing(length: ring.length)) else {
+        guard !ring.pointers.isEmpty, ring.pointers.count >= ring.requiredPageCount else {
             throw .EINVAL
         }
         var rx = ArgoABI.roundUpToSlot(ring.guestRxPtr)
@@ -76,8 +76,8 @@ extension ArgoHypervisor {
         guard UInt64(remaining) + UInt64(pageOffset) <= UInt64(ArgoABI.maxRingSize) else { throw .EFAULT }
         while remaining > 0 {
             let chunk = min(remaining, ArgoABI.pageSize - pageOffset)
-            guard pageIndex < ring.pages.count else { throw .ENOMEM }
-            try fill(ring.pages[pageIndex].bytes.advanced(by: pageOffset), done, chunk)
+            guard pageIndex < ring.pointers.count else { throw .ENOMEM }
+            try fill(ring.pointers[pageIndex].advanced(by: pageOffset), done, chunk)
             done += chunk
             remaining -= chunk
             pageIndex += 1

@@ -3,7 +3,7 @@ extension ArgoHypervisor {
     /// `xsm_argo_enable(d)`: `d` → `xen`, permission `enable`. `current` is the
     /// domain on whose behalf Xen runs (nil: the idle domain at boot).
     func checkEnable(_ domain: Domain, current: UInt16?) throws(XenErrno) {
-        guard case .flask(let decider, let mode) = settings.xsm else { return }
+        guard xsmKind == .flask, case .flask(let decider, let mode) = settings.xsm else { return }
         try avcHasPermission(decider, mode, source: domain.sid, target: decider.xenSID,
                              requested: ArgoPermissions.enable.rawValue,
                              subjects: "current=\(Self.printDomain(current ?? ArgoABI.domidIdle)) ")
@@ -25,7 +25,7 @@ extension ArgoHypervisor {
     /// `xsm_argo_send(d, t)`.
     @inline(__always)
     func checkSend(_ domain: Domain, to target: Domain) throws(XenErrno) {
-        if case .dummy = settings.xsm { return }
+        if xsmKind == .dummy { return }
         try checkDomainPair(domain, target, ArgoPermissions.send.rawValue)
     }
 

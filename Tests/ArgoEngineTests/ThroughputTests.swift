@@ -20,6 +20,7 @@ import Testing
         let a1 = hv.guest(1)
         try a1.registerRing(aport: 1, partner: 0, length: 64 * 1024 - 64)
         let record = try #require(a1.ring(aport: 1, partner: 0))
+        var reader = try #require(a1.reader(for: record))
         let payload = [UInt8](repeating: 7, count: 16)
         let count = 2_000_000
         var received = 0
@@ -27,7 +28,7 @@ import Testing
         try payload.withUnsafeBytes { bytes in
             for _ in 0 ..< count {
                 try hv.send(from: 0, source: address(0, 1), destination: address(1, 1), messageType: 1, payload: bytes)
-                received += a1.consumeMessages(record) { _, _, data in precondition(data.count == 16) }
+                received += reader.consume { _, _, data in precondition(data.count == 16) }
             }
         }
         let elapsed = Self.now() - start
@@ -41,6 +42,7 @@ import Testing
         let a1 = hv.guest(1)
         try a1.registerRing(aport: 1, partner: 0, length: 1024 * 1024)
         let record = try #require(a1.ring(aport: 1, partner: 0))
+        var reader = try #require(a1.reader(for: record))
         let payload = [UInt8](repeating: 7, count: 4096)
         var sink = [UInt8](repeating: 0, count: 4096)
         let count = 200_000
@@ -49,7 +51,7 @@ import Testing
         try payload.withUnsafeBytes { bytes in
             for _ in 0 ..< count {
                 try hv.send(from: 0, source: address(0, 1), destination: address(1, 1), messageType: 1, payload: bytes)
-                _ = a1.consumeMessages(record) { _, _, data in
+                reader.consume { _, _, data in
                     sink.withUnsafeMutableBytes { $0.copyMemory(from: data) }
                     bytesMoved += data.count
                 }
