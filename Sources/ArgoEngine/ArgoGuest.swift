@@ -72,7 +72,7 @@ public final class ArgoGuest {
     /// Allocates `count` fresh contiguous ring frames.
     public func allocateFrames(_ count: Int) -> [UInt64] {
         let frames = (0 ..< UInt64(count)).map { nextRingFrame + $0 }
-        for frame in frames { memory.populate(frame) }
+        memory.populateRange(first: nextRingFrame, count: count)
         nextRingFrame += UInt64(count)
         return frames
     }

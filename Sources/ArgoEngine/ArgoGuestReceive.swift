@@ -124,8 +124,18 @@ public struct ArgoRingReader {
     let pages: [UnsafeMutableRawPointer]
     /// Keeps the pages alive while the reader exists.
     let owners: [GuestPage]
+    /// The pages are consecutive in host memory: payloads never need gathering
+    /// unless they wrap.
+    let contiguous: Bool
     /// Reused for payloads that wrap or cross pages.
     var gatherBuffer: [UInt8] = []
+
+    init(record: GuestRingRecord, pages: [UnsafeMutableRawPointer], owners: [GuestPage]) {
+        self.record = record
+        self.pages = pages
+        self.owners = owners
+        contiguous = pages.indices.dropFirst().allSatisfy { pages[$0] == pages[$0 - 1] + ArgoABI.pageSize }
+    }
 
     /// Hands each message's source, type and payload to `body`, then publishes
     /// rx_ptr. A payload that wraps or crosses a page is gathered into a reused
@@ -153,9 +163,10 @@ public struct ArgoRingReader {
             var start = Int(rx) + 16
             if start >= Int(length) { start -= Int(length) }
             let startAddress = start + 64
-            if start + payloadLength <= Int(length), (startAddress & 0xFFF) + payloadLength <= 4096 {
-                body(source, type, UnsafeRawBufferPointer(start: pages[startAddress >> 12].advanced(by: startAddress & 0xFFF),
-                                                          count: payloadLength))
+            if start + payloadLength <= Int(length), contiguous || (startAddress & 0xFFF) + payloadLength <= 4096 {
+                let pointer = contiguous ? header.advanced(by: startAddress)
+                                         : pages[startAddress >> 12].advanced(by: startAddress & 0xFFF)
+                body(source, type, UnsafeRawBufferPointer(start: pointer, count: payloadLength))
             } else {
                 if gatherBuffer.count < payloadLength { gatherBuffer = [UInt8](repeating: 0, count: payloadLength) }
                 gatherBuffer.withUnsafeMutableBytes { buffer in

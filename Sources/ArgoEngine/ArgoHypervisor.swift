@@ -44,18 +44,18 @@ public struct ArgoStatistics: Sendable, Hashable {
 public final class ArgoHypervisor {
     public let settings: ArgoBootSettings
     /// Live domains, indexed by domid (ordinary domids only).
-    var domainTable: ContiguousArray<Domain?>
+    @exclusivity(unchecked) var domainTable: ContiguousArray<Domain?>
     /// AVC cache: decisions by (source SID, target SID), updated on permissive grants.
     var avcCache: [AVCKey: FlaskDecision] = [:]
     /// AVC records in console order.
     public private(set) var auditLog: [AVCRecord] = []
     /// Domids signalled with VIRQ_ARGO, in order, since the last drain.
-    var signalLog: [UInt16] = []
+    @exclusivity(unchecked) var signalLog: [UInt16] = []
     /// Live domids, ascending (kept alongside the table so nothing scans it).
     var liveDomids: [UInt16] = []
     /// Guest drivers handed out by `guest(_:)`.
     var guests: [UInt16: ArgoGuest] = [:]
-    public internal(set) var statistics = ArgoStatistics()
+    @exclusivity(unchecked) public internal(set) var statistics = ArgoStatistics()
 
     struct AVCKey: Hashable {
         var source: UInt32

@@ -1,3 +1,9 @@
+// Exclusivity: the engine is single-threaded and never holds an access to one
+// of the `@exclusivity(unchecked)` properties across a call that could touch
+// the same property (checked in debug runs of the property tests before the
+// attribute was added). The attribute removes the runtime access tracking that
+// otherwise dominated the send path.
+
 /// A ring's identity: `(owner domid, aport, partner domid)`.
 public struct RingID: Sendable, Hashable, CustomStringConvertible {
     public var aport: UInt32
@@ -45,17 +51,25 @@ final class PendingWait {
 final class Ring {
     let id: RingID
     /// Ring length in bytes (data area only). Zero only while being built.
-    var length: UInt32 = 0 { didSet { requiredPageCount = Int(ArgoABI.pagesForRing(length: length)) } }
+    @exclusivity(unchecked) var length: UInt32 = 0 { didSet { requiredPageCount = Int(ArgoABI.pagesForRing(length: length)) } }
     /// `NPAGES_RING(length)`.
-    private(set) var requiredPageCount = 1
+    @exclusivity(unchecked) private(set) var requiredPageCount = 1
     /// The hypervisor's private copy of tx_ptr.
-    var txPtr: UInt32 = 0
+    @exclusivity(unchecked) var txPtr: UInt32 = 0
     /// Guest frames as the guest listed them (for dumps).
     var frames: [UInt64] = []
     /// The mapped pages (`mfn_mapping`), retained while the ring holds them.
-    var pages: [GuestPage] = [] { didSet { pointers = pages.map(\.bytes) } }
+    var pages: [GuestPage] = [] {
+        didSet {
+            pointers = pages.map(\.bytes)
+            let consecutive = pointers.indices.dropFirst().allSatisfy { pointers[$0] == pointers[$0 - 1] + ArgoABI.pageSize }
+            contiguousBase = consecutive ? pointers.first : nil
+        }
+    }
+    /// The ring's memory when its pages are consecutive in host memory (one copy per write).
+    @exclusivity(unchecked) private(set) var contiguousBase: UnsafeMutableRawPointer?
     /// The pages' addresses, for the copy loops.
-    private(set) var pointers: [UnsafeMutableRawPointer] = []
+    @exclusivity(unchecked) private(set) var pointers: [UnsafeMutableRawPointer] = []
     /// Pending space notifications, list head first.
     var pending: [PendingWait] = []
 
@@ -80,7 +94,7 @@ final class Ring {
 /// A domain's Argo state (`struct argo_domain`).
 final class ArgoDomainState {
     /// Rings this domain registered, by bucket; each bucket list head first.
-    var ringBuckets: [[Ring]] = Array(repeating: [], count: 32)
+    @exclusivity(unchecked) var ringBuckets: [[Ring]] = Array(repeating: [], count: 32)
     /// Rings counted against the 128 limit (leaks on re-registration, as upstream).
     var ringCount: UInt32 = 0
     /// Single-sender rings of other domains that name this domain as partner.
@@ -88,8 +102,16 @@ final class ArgoDomainState {
     /// This domain's waits on other domains' wildcard rings, head first.
     var wildcardWaits: [PendingWait] = []
 
+    /// The last ring `findRing` returned: senders usually hit the same ring again.
+    /// Cleared whenever a ring is unlinked.
+    @exclusivity(unchecked) private var lastFound: Ring?
+
     func findRing(_ id: RingID) -> Ring? {
-        for ring in ringBuckets[id.bucket] where ring.id == id { return ring }
+        if let last = lastFound, last.id == id { return last }
+        for ring in ringBuckets[id.bucket] where ring.id == id {
+            lastFound = ring
+            return ring
+        }
         return nil
     }
 
@@ -102,6 +124,7 @@ final class ArgoDomainState {
     func insertRing(_ ring: Ring) { ringBuckets[ring.id.bucket].insert(ring, at: 0) }
 
     func unlinkRing(_ ring: Ring) {
+        if lastFound === ring { lastFound = nil }
         let bucket = ring.id.bucket
         if let index = ringBuckets[bucket].firstIndex(where: { $0 === ring }) {
             ringBuckets[bucket].remove(at: index)
@@ -127,9 +150,9 @@ final class Domain {
     /// sendv iov array uses the 12-byte compat layout.
     var isCompat: Bool
     let memory: GuestMemory
-    var argo: ArgoDomainState?
+    @exclusivity(unchecked) var argo: ArgoDomainState?
     /// VIRQ_ARGO deliveries so far.
-    var virqCount: Int = 0
+    @exclusivity(unchecked) var virqCount: Int = 0
 
     init(domid: UInt16, name: String, sid: UInt32, selfSID: UInt32, isControl: Bool,
          deviceModelTarget: UInt16?, isCompat: Bool, memory: GuestMemory) {

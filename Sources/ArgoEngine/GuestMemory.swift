@@ -13,19 +13,31 @@ public enum GuestFrameKind: Sendable, Hashable {
     case mmio
 }
 
+/// Host memory backing one or more consecutive guest pages.
+final class PageBlock {
+    let base: UnsafeMutableRawPointer
+
+    init(pageCount: Int) {
+        base = UnsafeMutableRawPointer.allocate(byteCount: pageCount * ArgoABI.pageSize, alignment: ArgoABI.pageSize)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: pageCount * ArgoABI.pageSize)
+    }
+
+    deinit { base.deallocate() }
+}
+
 /// One 4 KiB guest page: raw memory with a stable address for its whole life.
 @usableFromInline
 final class GuestPage {
     @usableFromInline let bytes: UnsafeMutableRawPointer
     @usableFromInline var kind: GuestFrameKind
+    /// Keeps the backing memory alive.
+    let block: PageBlock
 
-    init(kind: GuestFrameKind) {
-        bytes = UnsafeMutableRawPointer.allocate(byteCount: ArgoABI.pageSize, alignment: ArgoABI.pageSize)
-        bytes.initializeMemory(as: UInt8.self, repeating: 0, count: ArgoABI.pageSize)
+    init(kind: GuestFrameKind, block: PageBlock = PageBlock(pageCount: 1), index: Int = 0) {
+        self.block = block
+        bytes = block.base.advanced(by: index * ArgoABI.pageSize)
         self.kind = kind
     }
-
-    deinit { bytes.deallocate() }
 }
 
 /// A domain's guest-physical memory: 4 KiB pages keyed by guest frame number.
@@ -48,6 +60,18 @@ public final class GuestMemory {
         }
         pages[gfn] = GuestPage(kind: kind)
         return true
+    }
+
+    /// Populates `count` frames from `first` with one contiguous host block
+    /// (frames already present keep their own memory).
+    public func populateRange(first: UInt64, count: Int, kind: GuestFrameKind = .ram) {
+        guard count > 0 else { return }
+        if (0 ..< UInt64(count)).contains(where: { pages[first + $0] != nil }) {
+            for offset in 0 ..< UInt64(count) { populate(first + offset, kind: kind) }
+            return
+        }
+        let block = PageBlock(pageCount: count)
+        for index in 0 ..< count { pages[first + UInt64(index)] = GuestPage(kind: kind, block: block, index: index) }
     }
 
     /// Removes a frame from the guest (its contents are gone; rings that hold it

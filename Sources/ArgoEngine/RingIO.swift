@@ -74,6 +74,10 @@ extension ArgoHypervisor {
         var remaining = count
         var done = 0
         guard UInt64(remaining) + UInt64(pageOffset) <= UInt64(ArgoABI.maxRingSize) else { throw .EFAULT }
+        if let base = ring.contiguousBase, Int(offset) + count <= ring.pointers.count * ArgoABI.pageSize {
+            if count > 0 { try fill(base.advanced(by: Int(offset)), 0, count) }
+            return
+        }
         while remaining > 0 {
             let chunk = min(remaining, ArgoABI.pageSize - pageOffset)
             guard pageIndex < ring.pointers.count else { throw .ENOMEM }
@@ -102,13 +106,15 @@ extension ArgoHypervisor {
         }
         if Int64(rounded) + Int64(ArgoABI.messageHeaderSize) >= space { throw .EAGAIN }
 
-        var header = (UInt32(length &+ 16).littleEndian, source.aport.littleEndian,
-                      (UInt32(source.domainID) | UInt32(0) << 16).littleEndian, messageType.littleEndian)
-        try withUnsafeBytes(of: &header) { (bytes) throws(XenErrno) in
-            try copyToRing(ring, offset: startTx &+ 64, count: 16) { (destination, done, chunk) throws(XenErrno) in
-                destination.copyMemory(from: bytes.baseAddress!.advanced(by: done), byteCount: chunk)
-            }
-        }
+        // The header is one slot at a slot-aligned offset, so it never straddles a page.
+        let headerOffset = Int(startTx) + ArgoABI.ringHeaderSize
+        guard headerOffset >> 12 < ring.pointers.count else { throw .ENOMEM }
+        let header = ring.pointers[headerOffset >> 12].advanced(by: headerOffset & 0xFFF)
+        header.storeBytes(of: (length &+ 16).littleEndian, as: UInt32.self)
+        header.storeBytes(of: source.aport.littleEndian, toByteOffset: 4, as: UInt32.self)
+        header.storeBytes(of: source.domainID.littleEndian, toByteOffset: 8, as: UInt16.self)
+        header.storeBytes(of: UInt16(0), toByteOffset: 10, as: UInt16.self)
+        header.storeBytes(of: messageType.littleEndian, toByteOffset: 12, as: UInt32.self)
         var tx = startTx + 16
         if tx == ringLength { tx = 0 }
 
