@@ -271,6 +271,7 @@ struct RandomHypercallRun {
         (UInt64(1), ArgoBootSettings(macPermissive: true)),
         (UInt64(2), ArgoBootSettings(macPermissive: true, xsm: .silo)),
         (UInt64(3), ArgoBootSettings(macPermissive: false)),
+        (UInt64(4), ArgoBootSettings(macPermissive: true, xsm: .flask(decider: HashDecider(), mode: .enforcing))),
     ])
     func invariantsHoldUnderRandomHypercalls(seed: UInt64, settings: ArgoBootSettings) {
         var run = RandomHypercallRun(seed: seed, settings: settings)
@@ -281,7 +282,28 @@ struct RandomHypercallRun {
         for errno: XenErrno in [.EINVAL, .EFAULT, .ECONNREFUSED, .ESRCH, .EPERM, .EAGAIN, .ENOENT, .EEXIST, .EMSGSIZE, .EOPNOTSUPP] {
             #expect((run.errnos[errno] ?? 0) > 0, "never saw \(errno)")
         }
+        if case .flask = settings.xsm {
+            #expect((run.errnos[.EACCES] ?? 0) > 0, "FLASK never refused")
+            #expect(run.hv.auditLog.contains { $0.denied }, "no AVC denial logged")
+        }
     }
+}
+
+/// Allows `enable` everywhere and other permissions by a fixed pattern, so a
+/// FLASK run refuses some pairs; domain 3 is a permissive type.
+struct HashDecider: FlaskArgoDecider {
+    var xenSID: UInt32 { 1 }
+    func argoDecision(source: UInt32, target: UInt32) -> FlaskDecision {
+        let hash = source &* 31 &+ target &* 17
+        var allowed: UInt32 = 0xF
+        if hash % 4 == 0 { allowed &= ~ArgoPermissions.send.rawValue }
+        if hash % 5 == 0 { allowed &= ~ArgoPermissions.registerSingleSource.rawValue }
+        if hash % 3 == 0 { allowed &= ~ArgoPermissions.registerAnySource.rawValue }
+        return FlaskDecision(allowed: allowed, auditAllow: 0, auditDeny: 0xFFFF_FFFF, permissiveSource: source == 13)
+    }
+    func selfSID(of sid: UInt32) -> UInt32 { sid + 100 }
+    func deviceModelTargetSID(deviceModel: UInt32, target: UInt32) -> UInt32 { target + 200 }
+    func context(of sid: UInt32) -> String? { "system_u:system_r:t\(sid)_t" }
 }
 
 enum Environment {
