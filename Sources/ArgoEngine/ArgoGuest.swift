@@ -96,12 +96,12 @@ public final class ArgoGuest {
         } else {
             ringFrames = allocateFrames(needed)
         }
-        try! memory.store32(argumentAddress, aport)
-        try! memory.store16(argumentAddress + 4, partner)
-        try! memory.store16(argumentAddress + 6, pad)
-        try! memory.store32(argumentAddress + 8, length)
+        try? memory.store32(argumentAddress, aport)
+        try? memory.store16(argumentAddress + 4, partner)
+        try? memory.store16(argumentAddress + 6, pad)
+        try? memory.store32(argumentAddress + 8, length)
         for (index, frame) in ringFrames.prefix(4096).enumerated() {
-            try! memory.store64(frameListAddress + UInt64(index * 8), frame)
+            try? memory.store64(frameListAddress + UInt64(index * 8), frame)
         }
         _ = try call(ArgoABI.opRegisterRing, argumentAddress, frameListAddress,
                      pageCount ?? UInt64(ringFrames.count), flags)
@@ -109,9 +109,9 @@ public final class ArgoGuest {
     }
 
     public func unregisterRing(aport: UInt32, partner: UInt16, pad: UInt16 = 0) throws(XenErrno) {
-        try! memory.store32(argumentAddress, aport)
-        try! memory.store16(argumentAddress + 4, partner)
-        try! memory.store16(argumentAddress + 6, pad)
+        try? memory.store32(argumentAddress, aport)
+        try? memory.store16(argumentAddress + 4, partner)
+        try? memory.store16(argumentAddress + 6, pad)
         _ = try call(ArgoABI.opUnregisterRing, argumentAddress, 0, 0, 0)
         rings[RingID(owner: domid, aport: aport, partner: partner)] = nil
     }
@@ -140,24 +140,24 @@ public final class ArgoGuest {
         for (index, data) in iovs.prefix(ArgoABI.maxIOV + 8).enumerated() {
             let entry = iovArray + UInt64(index * stride)
             if compat {
-                try! memory.store32(entry, UInt32(truncatingIfNeeded: cursor))
-                try! memory.store32(entry + 4, UInt32(data.count))
-                try! memory.store32(entry + 8, index < iovPads.count ? iovPads[index] : 0)
+                try? memory.store32(entry, UInt32(truncatingIfNeeded: cursor))
+                try? memory.store32(entry + 4, UInt32(data.count))
+                try? memory.store32(entry + 8, index < iovPads.count ? iovPads[index] : 0)
             } else {
-                try! memory.store64(entry, cursor)
-                try! memory.store32(entry + 8, UInt32(data.count))
-                try! memory.store32(entry + 12, index < iovPads.count ? iovPads[index] : 0)
+                try? memory.store64(entry, cursor)
+                try? memory.store32(entry + 8, UInt32(data.count))
+                try? memory.store32(entry + 12, index < iovPads.count ? iovPads[index] : 0)
             }
-            if !data.isEmpty { try! memory.writeBytes(cursor, data) }
+            if !data.isEmpty { try? memory.writeBytes(cursor, data) }
             cursor += UInt64(data.count)
         }
         return try call(ArgoABI.opSendv, sendAddress, iovArray, niov ?? UInt64(iovs.count), UInt64(messageType))
     }
 
     private func storeAddress(_ address: UInt64, _ value: ArgoAddress) {
-        try! memory.store32(address, value.aport)
-        try! memory.store16(address + 4, value.domainID)
-        try! memory.store16(address + 6, value.pad)
+        try? memory.store32(address, value.aport)
+        try? memory.store16(address + 4, value.domainID)
+        try? memory.store16(address + 6, value.pad)
     }
 
     // MARK: notify
@@ -174,20 +174,20 @@ public final class ArgoGuest {
         let base = frameListAddress
         let capacity = (8 * 4096 - 8) / ArgoABI.ringDataEntrySize
         precondition(entries.count <= capacity, "notify: at most \(capacity) entries fit in the argument page")
-        try! memory.store32(base, nent ?? UInt32(entries.count))
-        try! memory.store32(base + 4, 0)
+        try? memory.store32(base, nent ?? UInt32(entries.count))
+        try? memory.store32(base + 4, 0)
         for (index, entry) in entries.enumerated() {
             let address = base + 8 + UInt64(index * ArgoABI.ringDataEntrySize)
             storeAddress(address, entry.ring)
-            try! memory.store16(address + 8, entry.flags)
-            try! memory.store16(address + 10, 0)
-            try! memory.store32(address + 12, entry.spaceRequired)
-            try! memory.store32(address + 16, entry.maxMessageSize)
+            try? memory.store16(address + 8, entry.flags)
+            try? memory.store16(address + 10, 0)
+            try? memory.store32(address + 12, entry.spaceRequired)
+            try? memory.store32(address + 16, entry.maxMessageSize)
         }
         let readBack = { [memory] () -> [RingDataEntry] in
             (0 ..< entries.count).map { index in
-                let raw = try! memory.readBytes(base + 8 + UInt64(index * ArgoABI.ringDataEntrySize),
-                                                count: ArgoABI.ringDataEntrySize)
+                let raw = (try? memory.readBytes(base + 8 + UInt64(index * ArgoABI.ringDataEntrySize),
+                                                 count: ArgoABI.ringDataEntrySize)) ?? [UInt8](repeating: 0, count: ArgoABI.ringDataEntrySize)
                 return ArgoHypervisor.decodeRingDataEntry(raw)
             }
         }
