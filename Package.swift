@@ -52,11 +52,17 @@ let package = Package(
         .testTarget(
             name: "ArgoEngineTests",
             dependencies: [
-                "ArgoEngine", "TestSupport",
+                "ArgoEngine", "TestSupport", "CXenArgo",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "TestSupport"]),
+        // <xen/argo.h> from libxen-dev, for the engine's ABI test only.
+        .systemLibrary(name: "CXenArgo", path: "Tests/CXenArgo"),
+        .testTarget(
+            name: "ArgusAnalysisTests",
+            dependencies: ["ArgusAnalysis", "ArgoEngine", "Flask", "TestSupport"]
+        ),
         .target(name: "TestSupport", dependencies: ["Flask", "DecisionTable", "Sepol"], path: "Tests/TestSupport"),
     ]
 )

@@ -1,0 +1,236 @@
+/// What a new domain looks like.
+public struct DomainSpec: Sendable, Hashable {
+    public var domid: UInt16
+    public var name: String
+    public var sid: UInt32
+    public var isControl: Bool
+    /// Domid of the domain this one serves as device model.
+    public var deviceModelTarget: UInt16?
+    /// A 32-bit (compat) guest.
+    public var isCompat: Bool
+
+    public init(domid: UInt16, name: String? = nil, sid: UInt32 = 0, isControl: Bool = false,
+                deviceModelTarget: UInt16? = nil, isCompat: Bool = false) {
+        self.domid = domid
+        self.name = name ?? "d\(domid)"
+        self.sid = sid
+        self.isControl = isControl
+        self.deviceModelTarget = deviceModelTarget
+        self.isCompat = isCompat
+    }
+}
+
+/// Why a domain could not be created (host-side misuse, not a guest error).
+public enum DomainCreationError: Error, Sendable, Hashable {
+    case reservedDomid(UInt16)
+    case domidInUse(UInt16)
+}
+
+/// Counters over the life of a hypervisor.
+public struct ArgoStatistics: Sendable, Hashable {
+    public var messagesDelivered = 0
+    public var payloadBytesDelivered = 0
+    /// Hook refusals that an op returned (EACCES from FLASK, EPERM from SILO).
+    public var xsmRefusals = 0
+    public var signalsSent = 0
+}
+
+/// A deterministic, single-threaded model of Xen's Argo hypercall engine.
+///
+/// Domains are created and destroyed by the host; guests act through
+/// ``hypercall(caller:cmd:arg1:arg2:arg3:arg4:)`` with arguments in their own
+/// guest memory, exactly as `do_argo_op` / `compat_argo_op` receive them.
+/// Nothing here is thread-safe: advance it from one task.
+public final class ArgoHypervisor {
+    public let settings: ArgoBootSettings
+    /// Live domains, indexed by domid (ordinary domids only).
+    @exclusivity(unchecked) var domainTable: ContiguousArray<Domain?>
+    /// AVC cache: decisions by (source SID, target SID), updated on permissive grants.
+    var avcCache: [AVCKey: FlaskDecision] = [:]
+    /// AVC records in console order.
+    public private(set) var auditLog: [AVCRecord] = []
+    /// Domids signalled with VIRQ_ARGO, in order, since the last drain.
+    @exclusivity(unchecked) var signalLog: [UInt16] = []
+    /// Live domids, ascending (kept alongside the table so nothing scans it).
+    var liveDomids: [UInt16] = []
+    /// Guest drivers handed out by `guest(_:)`.
+    var guests: [UInt16: ArgoGuest] = [:]
+    @exclusivity(unchecked) public internal(set) var statistics = ArgoStatistics()
+
+    struct AVCKey: Hashable {
+        var source: UInt32
+        var target: UInt32
+    }
+
+    /// The XSM module without its payload, for the hot paths.
+    enum XSMKind { case dummy, silo, flask }
+    let xsmKind: XSMKind
+
+    public init(settings: ArgoBootSettings) {
+        self.settings = settings
+        switch settings.xsm {
+        case .dummy: xsmKind = .dummy
+        case .silo: xsmKind = .silo
+        case .flask: xsmKind = .flask
+        }
+        domainTable = ContiguousArray(repeating: nil, count: Int(ArgoABI.domidFirstReserved))
+    }
+
+    // MARK: domains
+
+    /// Creates a domain. Argo state is set up when Argo is on and the XSM
+    /// `enable` hook allows (`argo_init`); `creator` is the domain doing the
+    /// creation (nil: the idle domain, i.e. at boot), which AVC records name.
+    @discardableResult
+    public func createDomain(_ spec: DomainSpec, creator: UInt16? = nil) throws(DomainCreationError) -> Bool {
+        guard spec.domid < ArgoABI.domidFirstReserved else { throw .reservedDomid(spec.domid) }
+        guard domainTable[Int(spec.domid)] == nil else { throw .domidInUse(spec.domid) }
+        var selfSID = spec.sid
+        if case .flask(let decider, _) = settings.xsm { selfSID = decider.selfSID(of: spec.sid) }
+        let domain = Domain(domid: spec.domid, name: spec.name, sid: spec.sid, selfSID: selfSID,
+                            isControl: spec.isControl, deviceModelTarget: spec.deviceModelTarget,
+                            isCompat: spec.isCompat, memory: GuestMemory())
+        domainTable[Int(spec.domid)] = domain
+        liveDomids.insert(spec.domid, at: liveDomids.firstIndex { $0 > spec.domid } ?? liveDomids.endIndex)
+        if settings.argoEnabled, (try? checkEnable(domain, current: creator)) != nil {
+            domain.argo = ArgoDomainState()
+        }
+        return domain.argo != nil
+    }
+
+    /// Destroys a domain: tears down its Argo state (`argo_destroy`), then
+    /// removes it. Sends no signals.
+    public func destroyDomain(_ domid: UInt16) {
+        guard let domain = domain(domid) else { return }
+        tearDown(domain)
+        domain.argo = nil
+        domainTable[Int(domid)] = nil
+        liveDomids.removeAll { $0 == domid }
+        guests[domid] = nil
+    }
+
+    /// Soft reset (`argo_soft_reset`): as destroy, but the domain keeps fresh,
+    /// empty Argo state if it had any.
+    public func softResetDomain(_ domid: UInt16) {
+        guard let domain = domain(domid), domain.argo != nil else { return }
+        tearDown(domain)
+        domain.argo = ArgoDomainState()
+    }
+
+    /// `rcu_lock_domain_by_id`: live ordinary domains only (no DOMID_SELF etc.).
+    @inline(__always)
+    func domain(_ domid: UInt16) -> Domain? {
+        domid < ArgoABI.domidFirstReserved ? domainTable[Int(domid)] : nil
+    }
+
+    public func domainExists(_ domid: UInt16) -> Bool { domain(domid) != nil }
+    public func hasArgo(_ domid: UInt16) -> Bool { domain(domid)?.argo != nil }
+    /// Live domids in ascending order.
+    public var domids: [UInt16] { liveDomids }
+
+    /// The guest memory of a live domain.
+    public func memory(of domid: UInt16) -> GuestMemory? { domain(domid)?.memory }
+
+    /// Sets the device-model target (`d->target`), as `XEN_DOMCTL_set_target` does.
+    public func setDeviceModelTarget(_ domid: UInt16, target: UInt16?) {
+        domain(domid)?.deviceModelTarget = target
+    }
+
+    public func virqCount(of domid: UInt16) -> Int { domain(domid)?.virqCount ?? 0 }
+
+    /// Returns and clears the domids signalled with VIRQ_ARGO since the last call,
+    /// in delivery order (a domain appears once per signal).
+    public func drainSignals() -> [UInt16] {
+        defer { signalLog.removeAll(keepingCapacity: true) }
+        return signalLog
+    }
+
+    /// Returns and clears the AVC records since the last call.
+    public func drainAuditLog() -> [AVCRecord] {
+        defer { auditLog.removeAll(keepingCapacity: true) }
+        return auditLog
+    }
+
+    func appendAudit(_ record: AVCRecord) { auditLog.append(record) }
+
+    /// `send_guest_domain_virq(d, VIRQ_ARGO)`.
+    @inline(__always)
+    func signal(_ domain: Domain) {
+        domain.virqCount += 1
+        statistics.signalsSent += 1
+        signalLog.append(domain.domid)
+    }
+
+    /// `signal_domid`: nothing happens if the domain is gone.
+    func signal(domid: UInt16) {
+        if let domain = domain(domid) { signal(domain) }
+    }
+
+    // MARK: the hypercall
+
+    /// `HYPERVISOR_argo_op(cmd, arg1, arg2, arg3, arg4)` issued by `caller`;
+    /// returns Xen's `long` result (≥ 0, or a negated errno). For a compat
+    /// (32-bit) caller every argument is first cut to 32 bits, as the guest's
+    /// registers would carry it. `caller` must be a live domain.
+    public func hypercall(caller: UInt16, cmd: UInt32, arg1: UInt64, arg2: UInt64,
+                          arg3: UInt64, arg4: UInt64) -> Int64 {
+        guard let domain = domain(caller) else {
+            preconditionFailure("hypercall from domain \(caller), which does not exist")
+        }
+        do {
+            if domain.isCompat {
+                return Int64(try compatArgoOp(domain, cmd: cmd, arg1: arg1 & 0xFFFF_FFFF, arg2: arg2 & 0xFFFF_FFFF,
+                                              arg3: arg3 & 0xFFFF_FFFF, arg4: arg4 & 0xFFFF_FFFF))
+            }
+            return Int64(try argoOp(domain, cmd: cmd, arg1: arg1, arg2: arg2, arg3: arg3, arg4: arg4))
+        } catch {
+            return error.hypercallReturn
+        }
+    }
+
+    /// `do_argo_op`.
+    func argoOp(_ caller: Domain, cmd: UInt32, arg1: UInt64, arg2: UInt64,
+                arg3: UInt64, arg4: UInt64) throws(XenErrno) -> Int {
+        guard arg3 <= UInt64(UInt32.max), arg4 <= UInt64(UInt32.max) else { throw .EINVAL }
+        guard settings.argoEnabled else { throw .EOPNOTSUPP }
+        try checkEnable(caller, current: caller.domid)
+        switch cmd {
+        case ArgoABI.opRegisterRing:
+            guard arg3 <= UInt64(ArgoABI.maxRingSize >> 12) else { throw .EINVAL }
+            // guest_handle_okay on the frame array: always true for an HVM guest.
+            return try registerRing(caller, registerAddress: arg1, framesAddress: arg2,
+                                    pageCount: UInt32(arg3), flags: UInt32(arg4))
+        case ArgoABI.opUnregisterRing:
+            guard arg2 == 0, arg3 == 0, arg4 == 0 else { throw .EINVAL }
+            return try unregisterRing(caller, address: arg1)
+        case ArgoABI.opSendv:
+            let sendAddress = try readSendAddress(caller, arg1)
+            guard arg3 <= UInt64(ArgoABI.maxIOV) else { throw .EINVAL }
+            return try withGuestIOVs(caller, address: arg2, count: Int(arg3), compat: false) { (iovs) throws(XenErrno) in
+                try sendv(caller, sendAddress, iovs: iovs, messageType: UInt32(arg4),
+                          payload: GuestPayloadReader(memory: caller.memory))
+            }
+        case ArgoABI.opNotify:
+            guard arg2 == 0, arg3 == 0, arg4 == 0 else { throw .EINVAL }
+            return try notify(caller, ringDataAddress: arg1)
+        default:
+            throw .EOPNOTSUPP
+        }
+    }
+
+    /// `compat_argo_op`: sendv with the 12-byte iov layout; everything else native.
+    func compatArgoOp(_ caller: Domain, cmd: UInt32, arg1: UInt64, arg2: UInt64,
+                      arg3: UInt64, arg4: UInt64) throws(XenErrno) -> Int {
+        guard cmd == ArgoABI.opSendv else {
+            return try argoOp(caller, cmd: cmd, arg1: arg1, arg2: arg2, arg3: arg3, arg4: arg4)
+        }
+        guard settings.argoEnabled else { throw .EOPNOTSUPP }
+        try checkEnable(caller, current: caller.domid)
+        let sendAddress = try readSendAddress(caller, arg1)
+        guard arg3 <= UInt64(ArgoABI.maxIOV) else { throw .EINVAL }
+        return try withGuestIOVs(caller, address: arg2, count: Int(arg3), compat: true) { (iovs) throws(XenErrno) in
+            try sendv(caller, sendAddress, iovs: iovs, messageType: UInt32(truncatingIfNeeded: arg4),
+                      payload: GuestPayloadReader(memory: caller.memory))
+        }
+    }
+}

@@ -1,0 +1,168 @@
+// Exclusivity: the engine is single-threaded and never holds an access to one
+// of the `@exclusivity(unchecked)` properties across a call that could touch
+// the same property (checked in debug runs of the property tests before the
+// attribute was added). The attribute removes the runtime access tracking that
+// otherwise dominated the send path.
+
+/// A ring's identity: `(owner domid, aport, partner domid)`.
+public struct RingID: Sendable, Hashable, CustomStringConvertible {
+    public var aport: UInt32
+    public var owner: UInt16
+    public var partner: UInt16
+
+    public init(owner: UInt16, aport: UInt32, partner: UInt16) {
+        self.aport = aport
+        self.owner = owner
+        self.partner = partner
+    }
+
+    public var isWildcard: Bool { partner == ArgoABI.domidAny }
+
+    public var description: String { "(vm\(owner):\(String(aport, radix: 16)) vm\(partner))" }
+
+    /// Argo's bucket for this id: a djb2-style hash over the id's bytes, folded
+    /// into 32 buckets (`hash_index`). Bucket order decides iteration order.
+    var bucket: Int {
+        var hash: UInt32 = 5381
+        @inline(__always) func mix(_ byte: UInt32) { hash = (hash << 5) &+ hash &+ (byte & 0xFF) }
+        mix(aport); mix(aport >> 8); mix(aport >> 16); mix(aport >> 24)
+        mix(UInt32(owner)); mix(UInt32(owner) >> 8)
+        mix(UInt32(partner)); mix(UInt32(partner) >> 8)
+        return Int((hash ^ (hash >> 15)) & 31)
+    }
+}
+
+/// A sender waiting for space on a ring (`struct pending_ent`).
+final class PendingWait {
+    /// Payload bytes the sender is waiting for.
+    var length: UInt32
+    /// The domain to signal.
+    let waiter: UInt16
+    unowned let ring: Ring
+
+    init(length: UInt32, waiter: UInt16, ring: Ring) {
+        self.length = length
+        self.waiter = waiter
+        self.ring = ring
+    }
+}
+
+/// A registered ring (`struct argo_ring_info`).
+final class Ring {
+    let id: RingID
+    /// Ring length in bytes (data area only). Zero only while being built.
+    @exclusivity(unchecked) var length: UInt32 = 0 { didSet { requiredPageCount = Int(ArgoABI.pagesForRing(length: length)) } }
+    /// `NPAGES_RING(length)`.
+    @exclusivity(unchecked) private(set) var requiredPageCount = 1
+    /// The hypervisor's private copy of tx_ptr.
+    @exclusivity(unchecked) var txPtr: UInt32 = 0
+    /// Guest frames as the guest listed them (for dumps).
+    var frames: [UInt64] = []
+    /// The mapped pages (`mfn_mapping`), retained while the ring holds them.
+    var pages: [GuestPage] = [] {
+        didSet {
+            pointers = pages.map(\.bytes)
+            let consecutive = pointers.indices.dropFirst().allSatisfy { pointers[$0] == pointers[$0 - 1] + ArgoABI.pageSize }
+            contiguousBase = consecutive ? pointers.first : nil
+        }
+    }
+    /// The ring's memory when its pages are consecutive in host memory (one copy per write).
+    @exclusivity(unchecked) private(set) var contiguousBase: UnsafeMutableRawPointer?
+    /// The pages' addresses, for the copy loops.
+    @exclusivity(unchecked) private(set) var pointers: [UnsafeMutableRawPointer] = []
+    /// Pending space notifications, list head first.
+    var pending: [PendingWait] = []
+
+    init(id: RingID) { self.id = id }
+
+    /// The guest's rx_ptr as it stands in the ring header right now.
+    @inline(__always)
+    var guestRxPtr: UInt32 { UInt32(littleEndian: pointers[0].loadUnaligned(as: UInt32.self)) }
+
+    /// The tx_ptr as it stands in the ring header right now.
+    @inline(__always)
+    var guestTxPtr: UInt32 { UInt32(littleEndian: pointers[0].loadUnaligned(fromByteOffset: 4, as: UInt32.self)) }
+
+    /// `update_tx_ptr`: the private copy and the guest-visible header.
+    @inline(__always)
+    func publishTxPtr(_ value: UInt32) {
+        txPtr = value
+        pointers[0].storeBytes(of: value.littleEndian, toByteOffset: 4, as: UInt32.self)
+    }
+}
+
+/// A domain's Argo state (`struct argo_domain`).
+final class ArgoDomainState {
+    /// Rings this domain registered, by bucket; each bucket list head first.
+    @exclusivity(unchecked) var ringBuckets: [[Ring]] = Array(repeating: [], count: 32)
+    /// Rings counted against the 128 limit (leaks on re-registration, as upstream).
+    var ringCount: UInt32 = 0
+    /// Single-sender rings of other domains that name this domain as partner.
+    var sendBuckets: [[RingID]] = Array(repeating: [], count: 32)
+    /// This domain's waits on other domains' wildcard rings, head first.
+    var wildcardWaits: [PendingWait] = []
+
+    /// The last ring `findRing` returned: senders usually hit the same ring again.
+    /// Cleared whenever a ring is unlinked.
+    @exclusivity(unchecked) private var lastFound: Ring?
+
+    func findRing(_ id: RingID) -> Ring? {
+        if let last = lastFound, last.id == id { return last }
+        for ring in ringBuckets[id.bucket] where ring.id == id {
+            lastFound = ring
+            return ring
+        }
+        return nil
+    }
+
+    /// `find_ring_info_by_match`: the unicast ring for `sender`, else the wildcard ring.
+    func findRing(owner: UInt16, aport: UInt32, sender: UInt16) -> Ring? {
+        if let ring = findRing(RingID(owner: owner, aport: aport, partner: sender)) { return ring }
+        return findRing(RingID(owner: owner, aport: aport, partner: ArgoABI.domidAny))
+    }
+
+    func insertRing(_ ring: Ring) { ringBuckets[ring.id.bucket].insert(ring, at: 0) }
+
+    func unlinkRing(_ ring: Ring) {
+        if lastFound === ring { lastFound = nil }
+        let bucket = ring.id.bucket
+        if let index = ringBuckets[bucket].firstIndex(where: { $0 === ring }) {
+            ringBuckets[bucket].remove(at: index)
+        }
+    }
+
+    var allRings: [Ring] { ringBuckets.flatMap { $0 } }
+}
+
+/// A domain as the hypervisor sees it.
+final class Domain {
+    let domid: UInt16
+    var name: String
+    /// The domain's security ID (`dsec->sid`).
+    var sid: UInt32
+    /// Its self SID (`dsec->self_sid`), computed at creation under FLASK.
+    var selfSID: UInt32
+    /// Control domain (`is_privileged`).
+    var isControl: Bool
+    /// The domain this one serves as device model (`d->target`), if any.
+    var deviceModelTarget: UInt16?
+    /// A 32-bit (compat) guest: hypercall arguments are 32 bits wide and the
+    /// sendv iov array uses the 12-byte compat layout.
+    var isCompat: Bool
+    let memory: GuestMemory
+    @exclusivity(unchecked) var argo: ArgoDomainState?
+    /// VIRQ_ARGO deliveries so far.
+    @exclusivity(unchecked) var virqCount: Int = 0
+
+    init(domid: UInt16, name: String, sid: UInt32, selfSID: UInt32, isControl: Bool,
+         deviceModelTarget: UInt16?, isCompat: Bool, memory: GuestMemory) {
+        self.domid = domid
+        self.name = name
+        self.sid = sid
+        self.selfSID = selfSID
+        self.isControl = isControl
+        self.deviceModelTarget = deviceModelTarget
+        self.isCompat = isCompat
+        self.memory = memory
+    }
+}

@@ -1,0 +1,103 @@
+/// `xen_argo_addr_t`: an Argo port on a domain.
+public struct ArgoAddress: Sendable, Hashable {
+    public var aport: UInt32
+    public var domainID: UInt16
+    public var pad: UInt16
+
+    public init(aport: UInt32, domainID: UInt16, pad: UInt16 = 0) {
+        self.aport = aport
+        self.domainID = domainID
+        self.pad = pad
+    }
+}
+
+/// `xen_argo_send_addr_t`.
+public struct ArgoSendAddress: Sendable, Hashable {
+    public var source: ArgoAddress
+    public var destination: ArgoAddress
+
+    public init(source: ArgoAddress, destination: ArgoAddress) {
+        self.source = source
+        self.destination = destination
+    }
+}
+
+extension ArgoHypervisor {
+    /// Copies a `xen_argo_send_addr_t` in from the caller's memory.
+    func readSendAddress(_ caller: Domain, _ address: UInt64) throws(XenErrno) -> ArgoSendAddress {
+        var raw = (UInt64(0), UInt64(0))
+        try withUnsafeMutableBytes(of: &raw) { (buffer) throws(XenErrno) in try caller.memory.read(address, into: buffer) }
+        func decode(_ word: UInt64) -> ArgoAddress {
+            let value = UInt64(littleEndian: word)
+            return ArgoAddress(aport: UInt32(truncatingIfNeeded: value), domainID: UInt16(truncatingIfNeeded: value >> 32),
+                               pad: UInt16(truncatingIfNeeded: value >> 48))
+        }
+        return ArgoSendAddress(source: decode(raw.0), destination: decode(raw.1))
+    }
+
+    /// Copies `count` iovs in from guest memory (native 16-byte or compat
+    /// 12-byte layout) into a stack buffer and runs `body` on them.
+    func withGuestIOVs<R>(_ caller: Domain, address: UInt64, count: Int, compat: Bool,
+                          _ body: (UnsafeBufferPointer<ArgoIOV>) throws(XenErrno) -> R) throws(XenErrno) -> R {
+        let stride = compat ? ArgoABI.compatIOVSize : ArgoABI.iovSize
+        return try withUnsafeTemporaryAllocation(of: ArgoIOV.self, capacity: ArgoABI.maxIOV) { (iovs) throws(XenErrno) -> R in
+            try withUnsafeTemporaryAllocation(byteCount: ArgoABI.maxIOV * ArgoABI.iovSize, alignment: 8) { (raw) throws(XenErrno) -> R in
+                let bytes = UnsafeMutableRawBufferPointer(rebasing: raw[0 ..< count * stride])
+                try caller.memory.read(address, into: bytes)
+                for index in 0 ..< count {
+                    let base = index * stride
+                    let handle = compat ? UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: base, as: UInt32.self)))
+                                        : UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: base, as: UInt64.self))
+                    let lengthOffset = compat ? 4 : 8
+                    let length = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: base + lengthOffset, as: UInt32.self))
+                    let pad = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: base + lengthOffset + 4, as: UInt32.self))
+                    (iovs.baseAddress! + index).initialize(to: ArgoIOV(address: handle, length: length, pad: pad))
+                }
+                return try body(UnsafeBufferPointer(start: iovs.baseAddress!, count: count))
+            }
+        }
+    }
+
+    /// `iov_count`: total payload length, checking pads and sizes.
+    @inline(__always)
+    func totalPayloadLength(_ iovs: UnsafeBufferPointer<ArgoIOV>) throws(XenErrno) -> UInt32 {
+        guard iovs.count <= ArgoABI.maxIOV else { throw .EINVAL }
+        var total: UInt32 = 0
+        for iov in iovs {
+            if iov.pad != 0 { throw .EINVAL }
+            if iov.length > ArgoABI.maxMessageSize { throw .EINVAL }
+            total += iov.length
+            if total > ArgoABI.maxMessageSize { throw .EMSGSIZE }
+        }
+        return total
+    }
+
+    /// `sendv`: checks in Xen's order, finds the ring, writes the message,
+    /// signals the destination. Returns the payload length.
+    func sendv<Reader: PayloadReader>(_ sender: Domain, _ addresses: ArgoSendAddress, iovs: UnsafeBufferPointer<ArgoIOV>,
+                                      messageType: UInt32, payload: Reader) throws(XenErrno) -> Int {
+        var source = addresses.source
+        let destination = addresses.destination
+        if source.pad != 0 || destination.pad != 0 { throw .EINVAL }
+        if source.domainID == ArgoABI.domidAny { source.domainID = sender.domid }
+        if source.domainID != sender.domid { throw .EPERM }
+        guard let target = domain(destination.domainID) else { throw .ESRCH }
+        try checkSend(sender, to: target)
+        guard sender.argo != nil else { throw .ENODEV }
+        guard let targetArgo = target.argo else { throw .ECONNREFUSED }
+        guard let ring = targetArgo.findRing(owner: target.domid, aport: destination.aport, sender: sender.domid) else {
+            throw .ECONNREFUSED
+        }
+        let length = try totalPayloadLength(iovs)
+        do {
+            try insertMessage(ring, source: source, iovs: iovs, messageType: messageType, length: length, payload: payload)
+        } catch .EAGAIN {
+            try requeueWait(ring, waiter: sender.domid, length: length)
+            throw .EAGAIN
+        }
+        statistics.messagesDelivered += 1
+        statistics.payloadBytesDelivered += Int(length)
+        signal(target)
+        return Int(length)
+    }
+}

@@ -1,0 +1,129 @@
+import ArgoEngine
+
+/// A domain named in a scenario: a name, a raw domid, or DOMID_ANY.
+public enum DomainReference: Sendable, Hashable, CustomStringConvertible {
+    case any
+    case named(String)
+    case domid(UInt16)
+
+    public var description: String {
+        switch self {
+        case .any: "any"
+        case .named(let name): name
+        case .domid(let id): String(id)
+        }
+    }
+}
+
+/// One iov of a scenario sendv.
+public enum IOVSpec: Sendable, Hashable {
+    /// UTF-8 text.
+    case text(String)
+    /// Raw bytes.
+    case bytes([UInt8])
+    /// `len` zero bytes.
+    case zeros(Int)
+}
+
+public struct IOVEntry: Sendable, Hashable {
+    public var data: IOVSpec
+    /// Raw pad word (must be 0 for Xen to accept it).
+    public var pad: UInt32
+}
+
+public struct ScenarioAddress: Sendable, Hashable {
+    public var domain: DomainReference
+    public var aport: UInt32
+    public var pad: UInt16
+}
+
+public struct NotifyEntrySpec: Sendable, Hashable {
+    public var domain: DomainReference
+    public var aport: UInt32
+    public var spaceRequired: UInt32
+    public var pad: UInt16
+}
+
+/// What a step does.
+public enum ScenarioOperation: Sendable, Hashable {
+    case register(domain: DomainReference, aport: UInt32, partner: DomainReference, length: UInt32,
+                  pageCount: UInt64?, flags: UInt64, pad: UInt16)
+    case unregister(domain: DomainReference, aport: UInt32, partner: DomainReference, pad: UInt16)
+    case sendv(domain: DomainReference, source: ScenarioAddress, destination: ScenarioAddress, messageType: UInt32,
+               iovs: [IOVEntry], niov: UInt64?)
+    /// `entries == nil`: a NULL argument.
+    case notify(domain: DomainReference, entries: [NotifyEntrySpec]?, nent: UInt32?)
+    case read(domain: DomainReference, aport: UInt32, partner: DomainReference)
+    case setRxPtr(domain: DomainReference, aport: UInt32, partner: DomainReference, value: UInt32)
+    case destroy(domain: DomainReference)
+    case softReset(domain: DomainReference)
+    case create(name: String, domid: UInt16, label: String, privileged: Bool, deviceModelTarget: String?, compat: Bool)
+
+    /// The `op` spelling.
+    public var name: String {
+        switch self {
+        case .register: "register"
+        case .unregister: "unregister"
+        case .sendv: "sendv"
+        case .notify: "notify"
+        case .read: "read"
+        case .setRxPtr: "set_rx_ptr"
+        case .destroy: "destroy"
+        case .softReset: "soft_reset"
+        case .create: "create"
+        }
+    }
+
+    /// The domain acting (or being acted on).
+    public var actor: DomainReference {
+        switch self {
+        case .register(let domain, _, _, _, _, _, _), .unregister(let domain, _, _, _),
+             .sendv(let domain, _, _, _, _, _), .notify(let domain, _, _), .read(let domain, _, _),
+             .setRxPtr(let domain, _, _, _), .destroy(let domain), .softReset(let domain):
+            domain
+        case .create(let name, _, _, _, _, _):
+            .named(name)
+        }
+    }
+}
+
+/// One step with where it came from and what it should return.
+public struct ScenarioStep: Sendable, Hashable {
+    public var operation: ScenarioOperation
+    /// Expected return value (≥ 0, or a negated errno), if given.
+    public var expect: Int64?
+    /// 1-based line in the scenario file.
+    public var line: Int
+}
+
+/// A parsed scenario file.
+public struct Scenario: Sendable, Hashable {
+    public var file: String
+    public var steps: [ScenarioStep]
+}
+
+/// A domain present when the simulation starts.
+public struct SimulationDomain: Sendable, Hashable {
+    public var name: String
+    public var domid: UInt16
+    /// Its security label, for reports (the engine only sees `sid`).
+    public var label: String
+    public var sid: UInt32
+    /// Control domain (`is_privileged`).
+    public var privileged: Bool
+    /// Name of the domain this one serves as device model.
+    public var deviceModelTarget: String?
+    /// A 32-bit (compat) guest.
+    public var compat: Bool
+
+    public init(name: String, domid: UInt16, label: String = "", sid: UInt32 = 0, privileged: Bool = false,
+                deviceModelTarget: String? = nil, compat: Bool = false) {
+        self.name = name
+        self.domid = domid
+        self.label = label
+        self.sid = sid
+        self.privileged = privileged
+        self.deviceModelTarget = deviceModelTarget
+        self.compat = compat
+    }
+}
