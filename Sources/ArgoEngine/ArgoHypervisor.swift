@@ -1,5 +1,5 @@
 /// What a new domain looks like.
-public struct DomainSpec: Sendable, Hashable {
+public struct ArgoDomainSpec: Sendable, Hashable {
     public var domid: UInt16
     public var name: String
     public var sid: UInt32
@@ -82,7 +82,7 @@ public final class ArgoHypervisor {
     /// `enable` hook allows (`argo_init`); `creator` is the domain doing the
     /// creation (nil: the idle domain, i.e. at boot), which AVC records name.
     @discardableResult
-    public func createDomain(_ spec: DomainSpec, creator: UInt16? = nil) throws(DomainCreationError) -> Bool {
+    public func createDomain(_ spec: ArgoDomainSpec, creator: UInt16? = nil) throws(DomainCreationError) -> Bool {
         guard spec.domid < ArgoABI.domidFirstReserved else { throw .reservedDomid(spec.domid) }
         guard domainTable[Int(spec.domid)] == nil else { throw .domidInUse(spec.domid) }
         var selfSID = spec.sid

@@ -27,46 +27,25 @@ public struct ArgoBootSettings: Sendable {
         self.xsm = xsm
     }
 
-    /// Applies an `argo=` command-line value the way `parse_argo` does: a
-    /// comma-separated list of booleans and `[no-]mac-permissive[=bool]`,
-    /// later items winning. Returns false when some item was not understood
-    /// (Xen reports the option as bad but keeps the items it did apply).
+    /// Applies an `argo=` command-line value the way `parse_argo` does (see
+    /// `XenCommandLine`). Returns false when some item was not understood; Xen
+    /// reports the option as bad but keeps the items it did apply.
     @discardableResult
     public mutating func applyArgoOption(_ value: String) -> Bool {
-        var ok = true
-        for item in value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
-            if let flag = Self.parseBool(item) {
-                argoEnabled = flag
-            } else if let flag = Self.parseNamedBoolean("mac-permissive", item) {
-                macPermissive = flag
-            } else {
-                ok = false
-            }
-        }
+        var boot = BootSettings(argo: argoEnabled, macPermissive: macPermissive)
+        let ok = XenCommandLine.parseArgo(Substring(value), into: &boot)
+        argoEnabled = boot.argo
+        macPermissive = boot.macPermissive
         return ok
     }
 
-    /// Xen's `parse_bool`: no/off/false/disable/0 and yes/on/true/enable/1.
-    static func parseBool(_ text: String) -> Bool? {
-        switch text {
-        case "no", "off", "false", "disable", "0": false
-        case "yes", "on", "true", "enable", "1": true
-        default: nil
+    /// The engine's settings for a boot configuration; `decider` answers for FLASK.
+    public init(_ boot: BootSettings, decider: (any FlaskArgoDecider)?) {
+        let module: XSMModule = switch boot.xsm {
+        case .dummy: .dummy
+        case .silo: .silo
+        case .flask: decider.map { .flask(decider: $0, mode: boot.flask) } ?? .dummy
         }
-    }
-
-    /// Xen's `parse_boolean`: `name`, `no-name`, `name=<bool>`.
-    static func parseNamedBoolean(_ name: String, _ text: String) -> Bool? {
-        var text = Substring(text)
-        var negated = false
-        if text.hasPrefix("no-") {
-            negated = true
-            text = text.dropFirst(3)
-        }
-        guard text.hasPrefix(name) else { return nil }
-        let rest = text.dropFirst(name.count)
-        if rest.isEmpty { return !negated }
-        guard !negated, rest.first == "=", let value = parseBool(String(rest.dropFirst())) else { return nil }
-        return value
+        self.init(argoEnabled: boot.argo, macPermissive: boot.macPermissive, xsm: module)
     }
 }

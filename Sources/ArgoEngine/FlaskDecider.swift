@@ -57,10 +57,6 @@ public protocol FlaskArgoDecider: Sendable {
 }
 
 /// FLASK's global mode (`flask=enforcing|permissive`).
-public enum FlaskMode: Sendable, Hashable {
-    case enforcing
-    case permissive
-}
 
 /// An AVC audit record, as Xen prints it on the console.
 public struct AVCRecord: Sendable, Hashable {

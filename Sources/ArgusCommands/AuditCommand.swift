@@ -1,3 +1,4 @@
+import ArgoEngine
 import ArgumentParser
 import ArgusAnalysis
 import Flask

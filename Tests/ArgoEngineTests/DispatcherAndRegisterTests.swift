@@ -4,7 +4,7 @@ import Testing
 @Suite struct DispatcherTests {
     @Test func wideArgumentsAreRejectedFirst() {
         let hv = ArgoHypervisor(settings: ArgoBootSettings(argoEnabled: false))
-        try! hv.createDomain(DomainSpec(domid: 1))
+        try! hv.createDomain(ArgoDomainSpec(domid: 1))
         let g = RawGuest(hv, 1)
         #expect(g.call(99, 0, 0, 1 << 32, 0) == ret(.EINVAL))
         #expect(g.call(99, 0, 0, 0, 1 << 32) == ret(.EINVAL))
@@ -17,8 +17,8 @@ import Testing
         var table = TableDecider()
         table.allow(10, 1, .enable)
         let hv = ArgoHypervisor(settings: ArgoBootSettings(xsm: .flask(decider: table, mode: .enforcing)))
-        try! hv.createDomain(DomainSpec(domid: 1, sid: 10))
-        try! hv.createDomain(DomainSpec(domid: 2, sid: 11))
+        try! hv.createDomain(ArgoDomainSpec(domid: 1, sid: 10))
+        try! hv.createDomain(ArgoDomainSpec(domid: 2, sid: 11))
         #expect(RawGuest(hv, 1).call(0) == ret(.EOPNOTSUPP))
         #expect(RawGuest(hv, 1).call(5) == ret(.EOPNOTSUPP))
         #expect(RawGuest(hv, 2).call(5) == ret(.EACCES))
@@ -187,8 +187,8 @@ import Testing
         table.allow(2, 1, .enable)
         let decider = SwitchableDecider(table)
         let hv = ArgoHypervisor(settings: ArgoBootSettings(xsm: .flask(decider: decider, mode: .enforcing)))
-        try hv.createDomain(DomainSpec(domid: 0, sid: 2, isControl: true))
-        try hv.createDomain(DomainSpec(domid: 1, sid: 10))
+        try hv.createDomain(ArgoDomainSpec(domid: 0, sid: 2, isControl: true))
+        try hv.createDomain(ArgoDomainSpec(domid: 1, sid: 10))
         // A new policy allows d1 to use Argo, but its Argo state was never set up.
         decider.table.allow(10, 1, .enable)
         decider.table.allow(10, 2, [.registerSingleSource, .send])

@@ -61,7 +61,7 @@ import Testing
 
     @Test func ebusyFlagWhenThirtyTwoWait() throws {
         let hv = ArgoHypervisor(settings: ArgoBootSettings(macPermissive: true))
-        for domid in UInt16(0) ... 33 { try hv.createDomain(DomainSpec(domid: domid)) }
+        for domid in UInt16(0) ... 33 { try hv.createDomain(ArgoDomainSpec(domid: domid)) }
         try hv.guest(0).registerRing(aport: 1, partner: any, length: 64)      // max message 32
         try hv.guest(1).sendv(source: address(1, 1), destination: address(0, 1), iovs: [], messageType: 0)
         for domid in UInt16(1) ... 32 {   // 16 payload bytes free now; 32 wanted
@@ -135,7 +135,7 @@ import Testing
         hv.destroyDomain(1)
         #expect(hv.snapshot(of: 2)?.sendInfos == [RingID(owner: 1, aport: 9, partner: 2)])
         // A new domain with the reused domid registers the same ring; a2's destruction removes it.
-        try hv.createDomain(DomainSpec(domid: 1))
+        try hv.createDomain(ArgoDomainSpec(domid: 1))
         try hv.guest(1).registerRing(aport: 9, partner: 2, length: 64)
         #expect(hv.snapshot(of: 2)?.sendInfos.count == 2)
         hv.destroyDomain(2)

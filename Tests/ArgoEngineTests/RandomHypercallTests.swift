@@ -40,7 +40,7 @@ struct RandomHypercallRun {
     }
 
     func createDomain(_ domid: UInt16) {
-        try! hv.createDomain(DomainSpec(domid: domid, sid: UInt32(domid) + 10, isControl: domid == 0))
+        try! hv.createDomain(ArgoDomainSpec(domid: domid, sid: UInt32(domid) + 10, isControl: domid == 0))
         let memory = hv.memory(of: domid)!
         memory.populate(0x20, kind: .readOnly)
         memory.populate(0x21, kind: .logDirty)

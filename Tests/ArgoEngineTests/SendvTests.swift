@@ -73,7 +73,7 @@ import Testing
 
     @Test func thirtyThreeWaitersIsEBUSY() throws {
         let hv = ArgoHypervisor(settings: ArgoBootSettings(macPermissive: true))
-        for domid in UInt16(0) ... 33 { try hv.createDomain(DomainSpec(domid: domid)) }
+        for domid in UInt16(0) ... 33 { try hv.createDomain(ArgoDomainSpec(domid: domid)) }
         try hv.guest(0).registerRing(aport: 1, partner: any, length: 48)
         // Two empty messages (16 bytes each) leave 16 free in 48: the next one must wait.
         try hv.guest(1).sendv(source: address(1, 1), destination: address(0, 1), iovs: [[]], messageType: 0)
@@ -139,8 +139,8 @@ import Testing
         table.allow(10, 11, .registerSingleSource)
         table.auditAllow = ArgoPermissions.send.rawValue
         let hv = ArgoHypervisor(settings: ArgoBootSettings(xsm: .flask(decider: table, mode: .enforcing)))
-        try hv.createDomain(DomainSpec(domid: 1, sid: 10))
-        try hv.createDomain(DomainSpec(domid: 2, sid: 11, deviceModelTarget: 1))
+        try hv.createDomain(ArgoDomainSpec(domid: 1, sid: 10))
+        try hv.createDomain(ArgoDomainSpec(domid: 2, sid: 11, deviceModelTarget: 1))
         try hv.guest(1).registerRing(aport: 1, partner: 1, length: 64)
         try hv.guest(1).registerRing(aport: 2, partner: 2, length: 64)
         _ = hv.drainAuditLog()
@@ -160,9 +160,9 @@ import Testing
         table.permissiveSIDs = [11]
         table.dontAudit = 0
         let hv = ArgoHypervisor(settings: ArgoBootSettings(xsm: .flask(decider: table, mode: .enforcing)))
-        try hv.createDomain(DomainSpec(domid: 1, sid: 10))
-        try hv.createDomain(DomainSpec(domid: 2, sid: 11))
-        try hv.createDomain(DomainSpec(domid: 3, sid: 999))
+        try hv.createDomain(ArgoDomainSpec(domid: 1, sid: 10))
+        try hv.createDomain(ArgoDomainSpec(domid: 2, sid: 11))
+        try hv.createDomain(ArgoDomainSpec(domid: 3, sid: 999))
         try hv.guest(1).registerRing(aport: 1, partner: 2, length: 256)
         _ = hv.drainAuditLog()
         for _ in 0 ..< 3 { try hv.guest(2).sendv(source: address(2, 1), destination: address(1, 1), iovs: [], messageType: 0) }

@@ -3,9 +3,9 @@
 /// A small world: dom0 (control), d1, d2, all with Argo.
 func makeWorld(_ settings: ArgoBootSettings = ArgoBootSettings(), compat: Set<UInt16> = []) -> ArgoHypervisor {
     let hypervisor = ArgoHypervisor(settings: settings)
-    try! hypervisor.createDomain(DomainSpec(domid: 0, name: "dom0", sid: 2, isControl: true))
-    try! hypervisor.createDomain(DomainSpec(domid: 1, name: "a1", sid: 10, isCompat: compat.contains(1)))
-    try! hypervisor.createDomain(DomainSpec(domid: 2, name: "a2", sid: 11, isCompat: compat.contains(2)))
+    try! hypervisor.createDomain(ArgoDomainSpec(domid: 0, name: "dom0", sid: 2, isControl: true))
+    try! hypervisor.createDomain(ArgoDomainSpec(domid: 1, name: "a1", sid: 10, isCompat: compat.contains(1)))
+    try! hypervisor.createDomain(ArgoDomainSpec(domid: 2, name: "a2", sid: 11, isCompat: compat.contains(2)))
     return hypervisor
 }
 

@@ -1,3 +1,4 @@
+import ArgoEngine
 import Foundation
 import Testing
 @testable import ArgusAnalysis

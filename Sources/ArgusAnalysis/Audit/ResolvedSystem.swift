@@ -1,3 +1,4 @@
+import ArgoEngine
 import DecisionTable
 import Flask
 import Foundation

@@ -36,7 +36,7 @@ public final class ScenarioSimulator {
                 throw InputError("'\(domain.name)' cannot name a domain")
             }
             do {
-                try hypervisor.createDomain(DomainSpec(domid: domain.domid, name: domain.name, sid: domain.sid,
+                try hypervisor.createDomain(ArgoDomainSpec(domid: domain.domid, name: domain.name, sid: domain.sid,
                                                        isControl: domain.privileged, isCompat: domain.compat))
             } catch {
                 throw InputError("domain '\(domain.name)': domid \(domain.domid) is \(error == .domidInUse(domain.domid) ? "already in use" : "reserved")")
@@ -275,7 +275,7 @@ public final class ScenarioSimulator {
             if let target { targetID = try resolve(.named(target), step, file) }
             let creator = hypervisor.domids.first { hypervisor.isControlDomain($0) }
             do {
-                try hypervisor.createDomain(DomainSpec(domid: domid, name: name, sid: sid, isControl: privileged,
+                try hypervisor.createDomain(ArgoDomainSpec(domid: domid, name: name, sid: sid, isControl: privileged,
                                                        deviceModelTarget: targetID, isCompat: compat), creator: creator)
             } catch {
                 throw InputError("create: domid \(domid) is already in use", file: file, line: step.line)

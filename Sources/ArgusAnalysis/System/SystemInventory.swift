@@ -1,3 +1,4 @@
+import ArgoEngine
 import Flask
 import Foundation
 import TOMLKit

@@ -89,7 +89,7 @@ public enum XenCommandLine {
     }
 
     /// The `argo=` list: booleans switch Argo, `[no-]mac-permissive[=bool]` the wildcard option.
-    static func parseArgo(_ list: Substring, into settings: inout BootSettings) -> Bool {
+    public static func parseArgo(_ list: Substring, into settings: inout BootSettings) -> Bool {
         var ok = true
         for item in list.split(separator: ",", omittingEmptySubsequences: false) {
             if let b = parseBool(item) {
