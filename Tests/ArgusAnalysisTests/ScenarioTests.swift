@@ -37,7 +37,7 @@ func simulate(_ yaml: String, settings: ArgoBootSettings = ArgoBootSettings()) t
             #"{"step":1,"op":"register","domain":"a1","ret":0,"errno":null,"signals":[]}"#,
             #"{"step":2,"op":"sendv","domain":"dom0","ret":8,"errno":null,"signals":["a1"],"expect":8,"expect_met":true}"#,
             #"{"step":3,"op":"notify","domain":"dom0","ret":0,"errno":null,"entries":[{"flags":9,"max_message_size":4000}],"signals":[]}"#,
-            #"{"step":4,"op":"read","domain":"a1","ret":0,"errno":null,"messages":[{"source_domain":"dom0","source_aport":7,"type":305419896,"len":8,"data_hex":"7465787400ff0000"}],"signals":[]}"#,
+            #"{"step":4,"op":"read","domain":"a1","ret":0,"errno":null,"messages":[{"source_domain":0,"source_aport":7,"type":305419896,"len":8,"data_hex":"7465787400ff0000"}],"signals":[]}"#,
             #"{"step":5,"op":"set_rx_ptr","domain":"a1","ret":0,"errno":null,"signals":[]}"#,
             #"{"step":6,"op":"unregister","domain":"a1","ret":0,"errno":null,"signals":[]}"#,
             #"{"step":7,"op":"unregister","domain":"a1","ret":-2,"errno":"ENOENT","signals":[],"expect":-2,"expect_met":true}"#,

@@ -29,7 +29,12 @@ public struct ResolvedSystem: Sendable {
     let masks: [ArgoPermission: UInt32]
 
     /// Resolves labels against the policy; `booleans` override the policy's defaults by name.
-    public init(inventory: SystemInventory, policy: Policy, booleans: [String: Bool] = [:]) throws(InputError) {
+    /// `extraLabels` are put in the table too (domains a simulation creates later), with the
+    /// label of the domain they serve as device model, if any.
+    public init(
+        inventory: SystemInventory, policy: Policy, booleans: [String: Bool] = [:],
+        extraLabels: [(label: String, deviceModelTargetLabel: String?)] = []
+    ) throws(InputError) {
         self.inventory = inventory
         var overrides: [UInt32: Bool] = [:]
         for (name, value) in booleans {
@@ -53,6 +58,17 @@ public struct ResolvedSystem: Sendable {
                 throw InputError("domain '\(d.name)': \(error.description)", at: d.location ?? SourceLocation(file: inventory.path))
             }
         }
+        var extras: [SecurityContext] = []
+        var extraPairs: [(deviceModel: SecurityContext, target: SecurityContext)] = []
+        for (label, targetLabel) in extraLabels {
+            do {
+                let c = try policy.context(label)
+                extras.append(c)
+                if let targetLabel { extraPairs.append((c, try policy.context(targetLabel))) }
+            } catch {
+                throw InputError(error.description, file: inventory.path)
+            }
+        }
         let index = Dictionary(uniqueKeysWithValues: inventory.domains.enumerated().map { ($0.element.name, $0.offset) })
         let targets = inventory.domains.map { d in d.target.flatMap { index[$0] } }
         self.targets = targets
@@ -60,7 +76,7 @@ public struct ResolvedSystem: Sendable {
         let evaluator = AccessEvaluator(TypeEnforcement(policy: policy, booleanOverrides: overrides))
         let built: DecisionTable
         do {
-            built = try DecisionTable(evaluator: evaluator, contexts: contexts, deviceModels: dmPairs, classes: ["argo"])
+            built = try DecisionTable(evaluator: evaluator, contexts: contexts + extras, deviceModels: dmPairs + extraPairs, classes: ["argo"])
         } catch {
             throw InputError(error.description, file: inventory.path)
         }

@@ -102,7 +102,7 @@ public final class ScenarioSimulator {
             if let messages = outcome.messages {
                 json.addRaw("messages", JSONLine.array(messages.map { message in
                     var item = JSONLine()
-                    item.add("source_domain", displayName(message.source.domainID))
+                    item.add("source_domain", Int(message.source.domainID))
                     item.add("source_aport", Int(message.source.aport))
                     item.add("type", Int(message.messageType))
                     item.add("len", message.payload.count)
