@@ -37,8 +37,11 @@ demo: build
 	$(ARGUS) policy info policy/example
 	$(ARGUS) defs --flask-dir policy/flask --class argo
 
+# Release build, then every benchmark with its same-run baseline (see README, "Speed").
 bench: deps
-	cd Benchmarks && $(SWIFT) run -c release ArgusBenchmarks
+	$(SWIFT) build -c release --product argus
+	$(SWIFT) build -c release --product ArgusBenchmarks
+	.build/release/ArgusBenchmarks $(BENCH)
 
 clean:
 	rm -rf .build out

@@ -46,6 +46,12 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "argus", dependencies: ["ArgusCommands"]),
+        // `make bench`: figures next to libsepol and memcpy baselines measured in the same run.
+        .executableTarget(
+            name: "ArgusBenchmarks",
+            dependencies: ["Sepol", "Flask", "DecisionTable", "ArgoEngine", "ArgusAnalysis", "PolicyGenerator"],
+            path: "Benchmarks/ArgusBenchmarks"
+        ),
 
         .testTarget(name: "FlaskTests", dependencies: ["Flask", "Sepol", "TestSupport"]),
         .testTarget(name: "DecisionTableTests", dependencies: ["DecisionTable", "Flask", "Sepol", "TestSupport"]),
@@ -63,7 +69,9 @@ let package = Package(
             name: "ArgusAnalysisTests",
             dependencies: ["ArgusAnalysis", "ArgoEngine", "Flask", "TestSupport"]
         ),
-        .target(name: "TestSupport", dependencies: ["Flask", "DecisionTable", "Sepol"], path: "Tests/TestSupport"),
+        // Seeded Xen policies for tests and benchmarks (compiled with checkpolicy).
+        .target(name: "PolicyGenerator", dependencies: ["Flask"], path: "Tests/PolicyGenerator"),
+        .target(name: "TestSupport", dependencies: ["Flask", "DecisionTable", "Sepol", "PolicyGenerator"], path: "Tests/TestSupport"),
     ]
 )
 

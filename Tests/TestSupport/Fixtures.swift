@@ -1,3 +1,4 @@
+@_exported import PolicyGenerator
 import Flask
 import Foundation
 
@@ -27,10 +28,7 @@ public enum Fixtures {
 
     /// A fresh temporary directory, removed after `body`.
     public static func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("argus-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        return try body(dir)
+        try withScratchDirectory(body)
     }
 }
 

@@ -40,6 +40,14 @@ func runTool(_ executable: String, _ arguments: [String], in directory: URL) thr
     return (process.terminationStatus, stdout, stderr)
 }
 
+/// A fresh private directory, removed after `body` returns.
+public func withScratchDirectory<T>(_ body: (URL) throws -> T) throws -> T {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("argus-gen-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try body(url)
+}
+
 public enum Checkpolicy {
     public static let path = "/usr/bin/checkpolicy"
     /// Policy version written; checkpolicy can only write 24 and 30 for Xen.
@@ -49,7 +57,7 @@ public enum Checkpolicy {
     /// returns its bytes. `mls` adds `-M`. Throws `ToolFailure` with checkpolicy's
     /// messages when the policy does not compile.
     public static func compile(_ conf: String, mls: Bool) throws -> [UInt8] {
-        try Fixtures.withTemporaryDirectory { dir in
+        try withScratchDirectory { dir in
             try Data(conf.utf8).write(to: dir.appendingPathComponent("policy.conf"))
             var arguments = ["-t", "Xen", "-c", String(version)]
             if mls { arguments.append("-M") }
@@ -69,7 +77,7 @@ public enum GeneratorSeinfo {
 
     /// Runs `seinfo <policy> <arguments>` on a binary policy and returns its stdout.
     public static func run(policy: [UInt8], _ arguments: [String] = []) throws -> String {
-        try Fixtures.withTemporaryDirectory { dir in
+        try withScratchDirectory { dir in
             try Data(policy).write(to: dir.appendingPathComponent("policy.bin"))
             let result = try runTool(path, ["policy.bin"] + arguments, in: dir)
             guard result.status == 0 else {

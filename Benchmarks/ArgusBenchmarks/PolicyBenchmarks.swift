@@ -1,0 +1,163 @@
+import ArgoEngine
+import ArgusAnalysis
+import DecisionTable
+import Flask
+import Foundation
+import PolicyGenerator
+import Sepol
+
+/// Policy loading, table lookups and audits, next to libsepol doing the same work.
+enum PolicyBenchmarks {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var examplePath: String { root.appendingPathComponent("policy/example").path }
+    static var flaskPath: String { root.appendingPathComponent("policy/flask").path }
+
+    /// A seeded 2,000-type policy with every generator feature but MLS.
+    static func largePolicy() throws -> Policy {
+        func read(_ name: String) throws -> String { try String(contentsOfFile: flaskPath + "/" + name, encoding: .utf8) }
+        let generated = PolicyGenerator(seed: 2000, types: 2_000, attributes: 40,
+                                        features: PolicyGenerator.Features.all.subtracting(.mls), contextLimit: 10)
+            .generate(definitions: (try read("security_classes"), try read("initial_sids"), try read("access_vectors")))
+        let binary = try Checkpolicy.compile(generated.policyConf, mls: false)
+        return try PolicyLoader(initialSIDNames: []).loadBinary(binary, path: "generated-2000")
+    }
+
+    static func loading(report: inout Report) throws {
+        let loader = try PolicyLoader(flaskDirectory: flaskPath)
+        let tree = try Clock.median(runs: 5) { _ = try loader.load(examplePath) }
+        let example = try loader.load(examplePath)
+        let binary = try Clock.median(runs: 50) { _ = try loader.loadBinary(example.binary, path: "example") }
+        let rawExample = try Clock.median(runs: 50) { _ = try LibSepol.readPolicy(example.binary) }
+        report.add("load example policy source tree (m4 + checkpolicy + libsepol)", String(format: "%.1f ms", tree * 1e3), baseline: "")
+        report.add("load example binary policy", String(format: "%.3f ms", binary * 1e3),
+                   baseline: String(format: "libsepol policydb_read + copy-out %.3f ms", rawExample * 1e3))
+        let large = try largePolicy()
+        let largeLoad = try Clock.median(runs: 10) { _ = try loader.loadBinary(large.binary, path: "large") }
+        let oracleLoad = try Clock.median(runs: 10) { try SepolOracle.with(policy: large.binary) { _ in } }
+        report.add("load 2,000-type binary policy", String(format: "%.2f ms", largeLoad * 1e3),
+                   baseline: String(format: "libsepol policydb_read + SID table %.2f ms", oracleLoad * 1e3), ratio: oracleLoad / largeLoad)
+    }
+
+    static func lookups(report: inout Report) throws {
+        let policy = try largePolicy()
+        let contexts = try validContexts(policy, limit: 1_000).map { try policy.context($0) }
+        let evaluator = AccessEvaluator(TypeEnforcement(policy: policy))
+        var table: DecisionTable?
+        let build = try Clock.median(runs: 3) { table = try DecisionTable(evaluator: evaluator, contexts: contexts) }
+        let t = table!
+        let slot = t.slot(of: policy.classValue("argo")!)!
+        let n = UInt32(t.sids.count)
+        var rng = SplitMix64(seed: 99)
+        let pairs = (0..<1_000_000).map { _ in (UInt32(rng.below(Int(n))) + 1, UInt32(rng.below(Int(n))) + 1) }
+        var sink: UInt32 = 0
+        let ours = Clock.median(runs: 5) {
+            for (s, d) in pairs { sink ^= t.decision(s, d, slot: slot).allowed }
+        } / Double(pairs.count)
+        let argo = policy.classValue("argo")!
+        let theirs = try SepolOracle.with(policy: policy.binary) { oracle -> Double in
+            let map = (1...n).map { sid in t.context(of: sid).flatMap { oracle.sid(for: policy.string($0)) } ?? 0 }
+            let sample = pairs.prefix(200_000).map { (map[Int($0.0) - 1], map[Int($0.1) - 1]) }
+            return Clock.median(runs: 3) {
+                for (s, d) in sample { sink ^= oracle.computeAV(source: s, target: d, tclass: argo)?.allowed ?? 0 }
+            } / Double(sample.count)
+        }
+        report.add("decision table build (2,000 types, \(n) SIDs, class argo)", String(format: "%.1f ms", build * 1e3), baseline: "")
+        report.add("argo decision lookup", String(format: "%.2f ns", ours * 1e9),
+                   baseline: String(format: "sepol_compute_av %.0f ns", theirs * 1e9), ratio: theirs / ours)
+        if sink == 0x1234_5678 { print("") }
+    }
+
+    static func validContexts(_ policy: Policy, limit: Int) throws -> [String] {
+        var out: [String] = []
+        for user in policy.image.users {
+            for role in user.roles {
+                for type in policy.image.roles[Int(role) - 1].types where !policy.type(type).isAttribute {
+                    out.append("\(user.name):\(policy.roleName(role)):\(policy.typeName(type))")
+                    if out.count >= limit { return out }
+                }
+            }
+        }
+        return out
+    }
+
+    static func auditAtScale(report: inout Report) throws {
+        let policy = try largePolicy()
+        let labels = try validContexts(policy, limit: 2_000)
+        let domains = (0..<2_000).map { i in
+            DomainSpec(name: "vm\(i)", domid: UInt16(i), label: labels[i % labels.count], privileged: i == 0)
+        }
+        let inventory = SystemInventory(boot: BootSettings(argo: true, macPermissive: true), domains: domains, path: "generated.toml")
+        var bytes = 0, channels = 0
+        let ours = try Clock.median(runs: 3) {
+            let system = try ResolvedSystem(inventory: inventory, policy: policy)
+            let audit = ArgoAudit(system)
+            channels = audit.pairs.reduce(0) { $0 + ($1 & 8 != 0 ? 1 : 0) }
+            bytes = AuditRenderer.json(audit, policyPath: "generated").utf8.count
+        }
+        // libsepol route: the same hook questions through sepol_compute_av, on a sample of pairs.
+        let argo = policy.classValue("argo")!, domainClass = policy.classValue("domain")!
+        let perPair = try SepolOracle.with(policy: policy.binary) { oracle -> Double in
+            let sids = domains.map { oracle.sid(for: $0.label)! }
+            var rng = SplitMix64(seed: 5)
+            var sink: UInt32 = 0
+            let sample = 50_000
+            let start = Clock.now()
+            for _ in 0..<sample {
+                let i = rng.below(domains.count), j = rng.below(domains.count)
+                let target = i == j ? oracle.transition(source: sids[i], target: sids[i], tclass: domainClass)! : sids[j]
+                let back = i == j ? target : sids[i]
+                sink ^= oracle.computeAV(source: sids[i], target: target, tclass: argo)!.allowed
+                sink ^= oracle.computeAV(source: sids[j], target: back, tclass: argo)!.allowed
+            }
+            if sink == 0xdead_beef { print("") }
+            return (Clock.now() - start) / Double(sample)
+        }
+        let libsepol = perPair * 4_000_000
+        report.add("audit 2,000 domains x 2,000 types (4M pairs, JSON \(bytes / 1024) KiB, \(channels) channels)",
+                   String(format: "%.3f s", ours),
+                   baseline: String(format: "libsepol route %.1f s (measured on 50k pairs, scaled to 4M)", libsepol),
+                   ratio: libsepol / ours)
+    }
+
+    static func coldAudit(report: inout Report) throws {
+        let argus = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("argus").path
+        guard FileManager.default.isExecutableFile(atPath: argus) else {
+            print("cold audit: skipped (no argus binary beside the benchmarks: build it with -c release)")
+            return
+        }
+        try withScratchDirectory { dir in
+            let loader = try PolicyLoader(flaskDirectory: flaskPath)
+            let policyFile = dir.appendingPathComponent("example.policy").path
+            try Data(try loader.load(examplePath).binary).write(to: URL(fileURLWithPath: policyFile))
+            var toml = "[boot]\ncmdline = \"argo=1,mac-permissive=1\"\n"
+            let labels = ["system_u:system_r:dom0_t", "system_u:system_r:netvm_t", "system_u:system_r:uivm_t",
+                          "tenant_a_u:vm_r:tenant_a_t", "tenant_a_u:vm_r:tenant_a_t", "tenant_b_u:vm_r:tenant_b_t",
+                          "tenant_b_u:vm_r:tenant_b_t", "system_u:system_r:isolated_t", "system_u:system_r:isolated_t",
+                          "system_u:system_r:dm_dom_t"]
+            for (i, label) in labels.enumerated() { toml += "[[domain]]\nname = \"d\(i)\"\ndomid = \(i)\nlabel = \"\(label)\"\n" }
+            let system = dir.appendingPathComponent("system.toml").path
+            try toml.write(toFile: system, atomically: true, encoding: .utf8)
+            let ours = try Clock.median(runs: 21) { try run(argus, ["audit", policyFile, "--system", system, "--format", "json"]) }
+            var baseline = "sesearch not installed"
+            var ratio: Double?
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/sesearch") {
+                let theirs = try Clock.median(runs: 5) { try run("/usr/bin/sesearch", ["-A", "-c", "argo", policyFile]) }
+                baseline = String(format: "sesearch -A -c argo alone %.0f ms", theirs * 1e3)
+                ratio = theirs / ours
+            }
+            report.add("cold argus audit (binary policy, 10 domains, process wall)", String(format: "%.1f ms", ours * 1e3),
+                       baseline: baseline, ratio: ratio)
+        }
+    }
+
+    static func run(_ tool: String, _ args: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw InputError("\(tool) exited with \(p.terminationStatus)") }
+    }
+}
