@@ -42,7 +42,13 @@ public struct DecisionTable: Sendable {
     public private(set) var sids: SIDTable
     /// Classes with a dense matrix, in the order given at build time.
     public let coveredClasses: [UInt16]
-    private var matrices: [ClassMatrix] = []
+    /// Dense storage for every covered class (slot): `rowIndex[slot * sidCount + sid - 1]` is a
+    /// SID's row, and `cells[cellBase[slot] + row * rowCount[slot] + column]` the decision.
+    @usableFromInline var rowIndex: [Int32] = []
+    @usableFromInline var cells: [AccessVector] = []
+    @usableFromInline var cellBase: [Int] = []
+    @usableFromInline var rowCount: [Int] = []
+    @usableFromInline var sidCount = 0
     /// The self SID of each SID (`type_transition T T:domain`), index sid - 1.
     public private(set) var selfSIDs: [UInt32] = []
     private var targetSIDs: [SIDPair: UInt32] = [:]
@@ -96,7 +102,14 @@ public struct DecisionTable: Sendable {
         sids = table
         permissive = table.contexts.map { $0.map { evaluator.policy.type($0.type).permissive } ?? false }
         coveredClasses = classes.compactMap { evaluator.policy.classValue($0) }
-        matrices = coveredClasses.map { buildMatrix(tclass: $0) }
+        sidCount = table.count
+        for tclass in coveredClasses {
+            let m = buildMatrix(tclass: tclass)
+            rowIndex += m.rowOfSID
+            cellBase.append(cells.count)
+            rowCount.append(m.rows)
+            cells += m.cells
+        }
     }
 
     private func buildMatrix(tclass: UInt16) -> ClassMatrix {
@@ -146,17 +159,17 @@ public struct DecisionTable: Sendable {
     /// The slot of a covered class, for `decision(_:_:slot:)`.
     public func slot(of tclass: UInt16) -> Int? { coveredClasses.firstIndex(of: tclass) }
 
-    /// The decision for two SIDs in play on a covered class.
-    @inline(__always)
+    /// The decision for two SIDs in play on a covered class: three array reads.
+    @inlinable
     public func decision(_ source: UInt32, _ target: UInt32, slot: Int) -> AccessVector {
-        let m = matrices[slot]
-        let rs = Int(m.rowOfSID[Int(source) - 1]), rt = Int(m.rowOfSID[Int(target) - 1])
-        return m.cells[rs * m.rows + rt]
+        let base = slot &* sidCount
+        let rs = Int(rowIndex[base &+ Int(source) &- 1]), rt = Int(rowIndex[base &+ Int(target) &- 1])
+        return cells[cellBase[slot] &+ rs &* rowCount[slot] &+ rt]
     }
 
     /// The decision for any two SIDs and class: the table when it covers them, else computed.
     public func decision(_ source: UInt32, _ target: UInt32, tclass: UInt16) -> AccessVector {
-        if let slot = slot(of: tclass), Int(source) <= matrices[slot].rowOfSID.count, Int(target) <= matrices[slot].rowOfSID.count {
+        if let slot = slot(of: tclass), source >= 1, target >= 1, Int(source) <= sidCount, Int(target) <= sidCount {
             return decision(source, target, slot: slot)
         }
         guard let s = sids.context(of: source), let t = sids.context(of: target) else { return .initial }
