@@ -46,6 +46,11 @@ public struct DecisionTable: Sendable {
     /// SID's row, and `cells[cellBase[slot] + row * rowCount[slot] + column]` the decision.
     @usableFromInline var rowIndex: [Int32] = []
     @usableFromInline var cells: [AccessVector] = []
+    /// Classes with at most five permissions (argo has four) keep each decision in 16 bits
+    /// instead of 12 bytes: allowed, auditallow and auditdeny as `packedBits`-wide fields.
+    /// The whole matrix then stays in cache. `packedBits[slot] == 0` means unpacked.
+    @usableFromInline var packedCells: [UInt16] = []
+    @usableFromInline var packedBits: [Int] = []
     @usableFromInline var cellBase: [Int] = []
     @usableFromInline var rowCount: [Int] = []
     @usableFromInline var sidCount = 0
@@ -106,9 +111,16 @@ public struct DecisionTable: Sendable {
         for tclass in coveredClasses {
             let m = buildMatrix(tclass: tclass)
             rowIndex += m.rowOfSID
-            cellBase.append(cells.count)
             rowCount.append(m.rows)
-            cells += m.cells
+            if let packed = Self.pack(m.cells, permissions: evaluator.policy.securityClass(tclass).permissions.count) {
+                cellBase.append(packedCells.count)
+                packedBits.append(packed.bits)
+                packedCells += packed.cells
+            } else {
+                cellBase.append(cells.count)
+                packedBits.append(0)
+                cells += m.cells
+            }
         }
     }
 
@@ -156,6 +168,19 @@ public struct DecisionTable: Sendable {
         return ClassMatrix(tclass: tclass, rowOfSID: rowOf, rows: n, cells: cells)
     }
 
+    /// Packs every vector into 16 bits when the class has at most five permission bits and no
+    /// vector carries bits outside them (auditdeny's outside bits all set, as checkpolicy writes).
+    static func pack(_ cells: [AccessVector], permissions: Int) -> (bits: Int, cells: [UInt16])? {
+        guard permissions >= 1 && permissions <= 5 else { return nil }
+        let field = UInt32(1 << permissions) - 1
+        var out = [UInt16](repeating: 0, count: cells.count)
+        for (i, v) in cells.enumerated() {
+            guard v.allowed & ~field == 0, v.auditallow & ~field == 0, v.auditdeny | field == 0xffff_ffff else { return nil }
+            out[i] = UInt16(v.allowed | v.auditallow << UInt32(permissions) | (v.auditdeny & field) << UInt32(2 * permissions))
+        }
+        return (permissions, out)
+    }
+
     /// The slot of a covered class, for `decision(_:_:slot:)`.
     public func slot(of tclass: UInt16) -> Int? { coveredClasses.firstIndex(of: tclass) }
 
@@ -164,7 +189,13 @@ public struct DecisionTable: Sendable {
     public func decision(_ source: UInt32, _ target: UInt32, slot: Int) -> AccessVector {
         let base = slot &* sidCount
         let rs = Int(rowIndex[base &+ Int(source) &- 1]), rt = Int(rowIndex[base &+ Int(target) &- 1])
-        return cells[cellBase[slot] &+ rs &* rowCount[slot] &+ rt]
+        let cell = cellBase[slot] &+ rs &* rowCount[slot] &+ rt
+        let bits = packedBits[slot]
+        guard bits != 0 else { return cells[cell] }
+        let v = UInt32(packedCells[cell]), field = (UInt32(1) << UInt32(bits)) &- 1
+        return AccessVector(
+            allowed: v & field, auditallow: (v >> UInt32(bits)) & field,
+            auditdeny: (v >> UInt32(2 &* bits)) & field | ~field)
     }
 
     /// The decision for any two SIDs and class: the table when it covers them, else computed.

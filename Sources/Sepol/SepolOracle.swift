@@ -21,10 +21,18 @@ public final class SepolOracle {
 
     private static let lock = NSLock()
     private let db: UnsafeMutablePointer<policydb_t>
-    private var state = argus_oracle()
+    /// libsepol keeps a pointer to the SID table inside: it must not move, so it lives on the heap.
+    private let state: UnsafeMutablePointer<argus_oracle>
 
     private init(db: UnsafeMutablePointer<policydb_t>) {
         self.db = db
+        state = .allocate(capacity: 1)
+        state.initialize(to: argus_oracle())
+    }
+
+    deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     /// Loads `bytes` into libsepol's services and runs `body` with it.
@@ -37,10 +45,10 @@ public final class SepolOracle {
         guard let db else { throw SepolReadError(message: "libsepol could not read the policy") }
         defer { argus_policydb_free(db) }
         let oracle = SepolOracle(db: db)
-        guard argus_oracle_install(&oracle.state, db) == 0 else {
+        guard argus_oracle_install(oracle.state, db) == 0 else {
             throw SepolReadError(message: "libsepol could not load the initial SIDs")
         }
-        defer { argus_oracle_uninstall(&oracle.state) }
+        defer { argus_oracle_uninstall(oracle.state) }
         return try body(oracle)
     }
 
