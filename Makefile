@@ -33,9 +33,12 @@ policy: build
 	@mkdir -p out
 	$(ARGUS) policy compile policy/example -o out/example.policy
 
+# The main job on the bundled example: who may use Argo with whom, and a short simulation.
 demo: build
 	$(ARGUS) policy info policy/example
-	$(ARGUS) defs --flask-dir policy/flask --class argo
+	$(ARGUS) audit policy/example --system examples/system.toml
+	$(ARGUS) query policy/example --system examples/system.toml --from a1 --to b1 --perm send || true
+	$(ARGUS) simulate policy/example --system examples/system.toml --scenario examples/scenarios/with-policy/example-system.yaml
 
 # Release build, then every benchmark with its same-run baseline (see README, "Speed").
 bench: deps
