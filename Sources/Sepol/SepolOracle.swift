@@ -7,18 +7,6 @@ import Foundation
 /// libsepol keeps one process-wide policy and SID table, so only one oracle can exist at a
 /// time: `SepolOracle.with(policy:_:)` holds a global lock while the body runs.
 public final class SepolOracle {
-    /// One access decision, as libsepol reports it.
-    public struct Decision: Sendable, Equatable {
-        public var allowed: UInt32
-        public var auditallow: UInt32
-        public var auditdeny: UInt32
-        public init(allowed: UInt32, auditallow: UInt32, auditdeny: UInt32) {
-            self.allowed = allowed
-            self.auditallow = auditallow
-            self.auditdeny = auditdeny
-        }
-    }
-
     private static let lock = NSLock()
     private let db: UnsafeMutablePointer<policydb_t>
     /// libsepol keeps a pointer to the SID table inside: it must not move, so it lives on the heap.
@@ -68,10 +56,10 @@ public final class SepolOracle {
         return String(cString: text)
     }
 
-    public func computeAV(source: UInt32, target: UInt32, tclass: UInt16) -> Decision? {
+    public func computeAV(source: UInt32, target: UInt32, tclass: UInt16) -> AccessVector? {
         var av = argus_av()
         guard argus_oracle_compute_av(source, target, tclass, &av) == 0 else { return nil }
-        return Decision(allowed: av.allowed, auditallow: av.auditallow, auditdeny: av.auditdeny)
+        return AccessVector(allowed: av.allowed, auditallow: av.auditallow, auditdeny: av.auditdeny)
     }
 
     /// The SID a transition from `source` on `target` for objects of `tclass` yields.

@@ -1,3 +1,4 @@
+import Sepol
 import ArgoEngine
 import DecisionTable
 import Flask
