@@ -12,7 +12,7 @@ enum ExpressionText {
             switch node.kind {
             case .not:
                 let a = stack.popLast() ?? "?"
-                stack.append("not (\(a))")
+                stack.append(a.hasPrefix("(") ? "not \(a)" : "not (\(a))")
             case .and, .or:
                 let b = stack.popLast() ?? "?", a = stack.popLast() ?? "?"
                 stack.append("(\(a) \(node.kind == .and ? "and" : "or") \(b))")
