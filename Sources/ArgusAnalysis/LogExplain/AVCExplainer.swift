@@ -194,14 +194,14 @@ public struct AVCExplainer: Sendable {
                 reasons.append("no rule: no allow rule grants argo { \(p.rawValue) } from \(policy.typeName(s.type)) to \(policy.typeName(t.type))")
             }
         }
-        reasons += constraintFailures(s, t, bit: bit, onlyWhenTEAllows: true, trace: trace)
+        reasons += constraintFailures(s, t, bit: bit, trace: trace)
         if trace.removedByBounds & bit != 0 {
             reasons.append("bound: \(policy.typeName(s.type)) is bounded by \(policy.typeName(policy.type(s.type).bounds)), which may not do this")
         }
         return reasons
     }
 
-    private func constraintFailures(_ s: SecurityContext, _ t: SecurityContext, bit: UInt32, onlyWhenTEAllows: Bool, trace: AccessEvaluator.Trace?) -> [String] {
+    private func constraintFailures(_ s: SecurityContext, _ t: SecurityContext, bit: UInt32, trace: AccessEvaluator.Trace?) -> [String] {
         let cls = policy.securityClass(argo)
         var out: [String] = []
         for (index, c) in cls.constraints.enumerated() where c.permissions & bit != 0 {
@@ -216,7 +216,7 @@ public struct AVCExplainer: Sendable {
 
     private func suggest(_ p: ArgoPermission, _ s: SecurityContext, _ t: SecurityContext, _ i: Int?, _ j: Int?) -> SuggestedRule {
         let rule = "allow \(policy.typeName(s.type)) \(policy.typeName(t.type)):argo \(p.rawValue);"
-        var still = constraintFailures(s, t, bit: system.mask(p), onlyWhenTEAllows: false, trace: nil)
+        var still = constraintFailures(s, t, bit: system.mask(p), trace: nil)
         let bound = policy.type(s.type).bounds
         if bound != 0 {
             var lowT = t.type
