@@ -1,0 +1,17 @@
+/// `argus lint` output: one block per finding (text), or the report as JSON (`LintReport`).
+public enum LintRenderer {
+    /// `file:line: ARGO00N name: message` then the rule, indented; a summary line last.
+    public static func text(_ report: LintReport) -> String {
+        var out = ""
+        for f in report.findings {
+            let place = f.location.map { "\($0): " } ?? "\(report.policy): "
+            out += "\(place)\(f.id) \(f.check): \(f.message)\n"
+            if let rule = f.rule { out += "    \(rule)\n" }
+        }
+        let counts = Dictionary(grouping: report.findings, by: \.id).map { "\($0.key) \($0.value.count)" }.sorted()
+        out += "\(report.findings.count) finding\(report.findings.count == 1 ? "" : "s")"
+        out += counts.isEmpty ? "" : " (\(counts.joined(separator: ", ")))"
+        out += "; domain types from the \(report.domainTypesFrom): \(report.domainTypes.joined(separator: " "))\n"
+        return out
+    }
+}

@@ -1,0 +1,168 @@
+import Flask
+import Foundation
+
+/// A domain as Xen's `%pd` prints it in an AVC record: `d5`, or a system domain (`d[IDLE]`).
+public enum AVCDomain: Sendable, Equatable, Codable, CustomStringConvertible {
+    case domid(Int)
+    case system(String)
+
+    init(_ text: Substring) {
+        if text.hasPrefix("d"), let n = Int(text.dropFirst()), n >= 0 { self = .domid(n) } else { self = .system(String(text)) }
+    }
+
+    public var description: String {
+        switch self {
+        case .domid(let n): "d\(n)"
+        case .system(let s): s
+        }
+    }
+}
+
+/// One AVC record read from a console log (`avc:  denied  { send } for source=d5 target=d3 …`).
+public struct AVCLogRecord: Sendable, Equatable {
+    /// 1-based line number in the log.
+    public var line: Int
+    /// The record from `avc:` on, without console prefixes.
+    public var text: String
+    public var denied: Bool
+    public var permissions: [String]
+    /// `source=` (domain-pair checks) or `current=` (checks against the hypervisor).
+    public var source: AVCDomain?
+    /// `target=`; absent when the target is the source itself.
+    public var target: AVCDomain?
+    /// True for the `current=dN` form.
+    public var usesCurrent: Bool
+    public var sourceContext: String?
+    public var targetContext: String?
+    public var sourceSID: String?
+    public var targetSID: String?
+    public var tclass: String
+}
+
+/// An AVC line the parser could not read.
+public struct MalformedAVCLine: Sendable, Equatable, Codable {
+    public var location: SourceLocation
+    public var reason: String
+    public var text: String
+}
+
+/// What a console log holds, as far as AVC records go.
+public struct AVCLog: Sendable {
+    public var path: String
+    public var records: [AVCLogRecord] = []
+    public var malformed: [MalformedAVCLine] = []
+    /// AVC records of classes other than `argo` (counted, not explained), by class.
+    public var otherClasses: [String: Int] = [:]
+    /// Lines that are not AVC records at all.
+    public var otherLines = 0
+    public var totalLines = 0
+}
+
+/// Reads Xen console output (`xl dmesg`, a serial log): strips `(XEN) ` and `[   12.345678]`
+/// prefixes and reads every line whose text then starts with `avc:`.
+public enum AVCLogParser {
+    public static func load(_ path: String) throws(InputError) -> AVCLog {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError("no such file or cannot read it", file: path)
+        }
+        // Consoles are not always clean UTF-8: decode leniently, one bad byte must not lose the log.
+        return parse(String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    public static func parse(_ text: String, path: String) -> AVCLog {
+        var log = AVCLog(path: path)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        log.totalLines = lines.count
+        for (n, raw) in lines.enumerated() {
+            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+            guard let body = avcBody(line) else {
+                log.otherLines += 1
+                continue
+            }
+            switch parseRecord(body, line: n + 1) {
+            case .success(let record):
+                if record.tclass == "argo" { log.records.append(record) } else { log.otherClasses[record.tclass, default: 0] += 1 }
+            case .failure(let failure):
+                log.malformed.append(MalformedAVCLine(
+                    location: SourceLocation(file: path, line: n + 1), reason: failure.reason, text: String(body)))
+            }
+        }
+        return log
+    }
+
+    /// The text from `avc:` on, when the line is an AVC record behind console prefixes.
+    static func avcBody(_ line: Substring) -> Substring? {
+        var rest = line.drop { $0 == " " || $0 == "\t" }
+        while true {
+            if rest.hasPrefix("(XEN)") {
+                rest = rest.dropFirst(5)
+            } else if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+                // A timestamp (`[   12.345678]`, `[2024-01-01 10:00:00.123]`) or a log level.
+                rest = rest[rest.index(after: close)...]
+            } else if rest.hasPrefix("<"), let close = rest.firstIndex(of: ">"), rest.distance(from: rest.startIndex, to: close) <= 4 {
+                rest = rest[rest.index(after: close)...]  // printk level such as <4>
+            } else {
+                break
+            }
+            rest = rest.drop { $0 == " " || $0 == "\t" }
+        }
+        return rest.hasPrefix("avc:") ? rest : nil
+    }
+
+    struct Failure: Error { var reason: String }
+
+    static func parseRecord(_ body: Substring, line: Int) -> Result<AVCLogRecord, Failure> {
+        let words = body.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard words.count >= 2, words[0] == "avc:" else { return .failure(Failure(reason: "expected 'avc:  denied' or 'avc:  granted'")) }
+        guard words[1] == "denied" || words[1] == "granted" else {
+            return .failure(Failure(reason: "expected 'denied' or 'granted' after 'avc:', found '\(words[1])'"))
+        }
+        var i = 2
+        var permissions: [String] = []
+        if i < words.count, words[i] == "null" {
+            i += 1
+        } else if i < words.count, words[i] == "{" {
+            i += 1
+            while i < words.count, words[i] != "}" {
+                permissions.append(String(words[i]))
+                i += 1
+            }
+            guard i < words.count else { return .failure(Failure(reason: "permission list not closed with '}' (truncated line?)")) }
+            i += 1
+        } else {
+            return .failure(Failure(reason: "expected '{ permissions }' after '\(words[1])'"))
+        }
+        guard i < words.count, words[i] == "for" else { return .failure(Failure(reason: "expected 'for' after the permissions")) }
+        i += 1
+        var fields: [String: String] = [:]
+        for word in words[i...] {
+            guard let eq = word.firstIndex(of: "="), eq != word.startIndex else {
+                return .failure(Failure(reason: "expected key=value, found '\(word)'"))
+            }
+            fields[String(word[..<eq])] = String(word[word.index(after: eq)...])
+        }
+        guard let tclass = fields["tclass"], !tclass.isEmpty else {
+            return .failure(Failure(reason: "no tclass= (truncated line?)"))
+        }
+        guard fields["scontext"] != nil || fields["ssid"] != nil else { return .failure(Failure(reason: "no scontext= or ssid=")) }
+        guard fields["tcontext"] != nil || fields["tsid"] != nil else { return .failure(Failure(reason: "no tcontext= or tsid=")) }
+        if tclass == "argo" {
+            if permissions.isEmpty { return .failure(Failure(reason: "no permission named")) }
+            let known = ArgoPermission.allCases.map(\.rawValue)
+            if let bad = permissions.first(where: { !known.contains($0) }) {
+                return .failure(Failure(reason: "'\(bad)' is not a permission of class argo"))
+            }
+            if fields["source"] == nil && fields["current"] == nil {
+                return .failure(Failure(reason: "no source= or current= domain"))
+            }
+        }
+        return .success(AVCLogRecord(
+            line: line, text: String(body), denied: words[1] == "denied", permissions: permissions,
+            source: (fields["source"] ?? fields["current"]).map { AVCDomain(Substring($0)) },
+            target: fields["target"].map { AVCDomain(Substring($0)) },
+            usesCurrent: fields["source"] == nil && fields["current"] != nil,
+            sourceContext: fields["scontext"], targetContext: fields["tcontext"],
+            sourceSID: fields["ssid"], targetSID: fields["tsid"], tclass: tclass))
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import ArgusAnalysis
+import Flask
+
+/// `argus lint`: Argo findings that only make sense with Xen's hooks in mind.
+public struct LintCommand: ContextualCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lint",
+        abstract: "Find Argo grants Xen never checks, grants that can never be used, and hidden denials (exit 1 on findings).",
+        discussion: """
+            Checks (stable ids, see docs/LINT.md): \
+            \(LintChecks.all.map { "\($0.id) \($0.name)" }.joined(separator: ", ")). \
+            With --system, domain types come from the system file's labels and its boot settings \
+            are taken into account; otherwise domain types are inferred from the policy.
+            """
+    )
+    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json }
+
+    @OptionGroup public var policy: PolicyOptions
+    @Option(name: .customLong("system"), help: ArgumentHelp("A system file (TOML): boot settings and domain labels.", valueName: "file"))
+    public var systemFile: String?
+    @Option(help: "Output format: text or json.") public var format: Format = .text
+
+    public init() {}
+
+    public func run(in context: CommandContext) throws {
+        let loaded = try policy.load()
+        var input = LintInput(policy: loaded)
+        if let systemFile {
+            let inventory = try SystemInventory.load(systemFile)
+            for d in inventory.domains {
+                do { _ = try loaded.context(d.label) } catch {
+                    throw InputError("domain '\(d.name)': \(error.description)", at: d.location ?? SourceLocation(file: systemFile))
+                }
+            }
+            input.boot = inventory.boot
+            input.domainLabels = inventory.domains.map(\.label)
+        }
+        let report = try ArgoLint.run(input)
+        switch format {
+        case .text: context.standardOutput.write(LintRenderer.text(report))
+        case .json: context.standardOutput.write(try encodeJSON(report))
+        }
+        if !report.findings.isEmpty { throw ExitCode(ArgusExitStatus.negative) }
+    }
+}
