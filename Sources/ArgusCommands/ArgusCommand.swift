@@ -6,7 +6,8 @@ public struct ArgusCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "argus",
         abstract: "Which Xen domains may talk to which over Argo, under a FLASK policy.",
-        subcommands: [DefsCommand.self, PolicyCommand.self, AuditCommand.self, QueryCommand.self, SimulateCommand.self]
+        subcommands: [DefsCommand.self, PolicyCommand.self, AuditCommand.self, QueryCommand.self, SimulateCommand.self,
+                      DiffCommand.self]
     )
     public init() {}
 }
