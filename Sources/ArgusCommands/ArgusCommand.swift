@@ -7,7 +7,7 @@ public struct ArgusCommand: ParsableCommand {
         commandName: "argus",
         abstract: "Which Xen domains may talk to which over Argo, under a FLASK policy.",
         subcommands: [DefsCommand.self, PolicyCommand.self, AuditCommand.self, QueryCommand.self, SimulateCommand.self,
-                      DiffCommand.self]
+                      DiffCommand.self, CheckCommand.self]
     )
     public init() {}
 }
