@@ -167,7 +167,7 @@ enum CheckFormatter {
 
     /// The rules (file:line) behind a finding's hooks, or its denial reasons, in one cell.
     static func whyCell(_ f: CheckFinding) -> String {
-        if f.kind == .expiredExemption { return f.rule.reason ?? "" }
+        if f.kind == .expiredExemption { return "past its until date: renew it with a reason or fix the policy" }
         var parts: [String] = []
         for e in f.explanation {
             let rules = e.rules.map { "`\($0.location.map(\.description) ?? $0.text)`" }

@@ -25,7 +25,7 @@ public struct CheckFinding: Sendable, Equatable, Codable {
         switch kind {
         case .forbiddenFlow: return "\(instance!.description) is allowed"
         case .missingFlow: return "\(instance!.description) is not allowed"
-        case .expiredExemption: return "exemption \(rule.summary) expired on \(rule.until!) (the last day it held)"
+        case .expiredExemption: return "\(rule.summary) expired on \(rule.until!) (the last day it held)"
         }
     }
 
