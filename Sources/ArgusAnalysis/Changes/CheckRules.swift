@@ -130,7 +130,11 @@ public struct CheckRulesFile: Sendable, Equatable {
     }
 
     static func parse(_ doc: TOMLDocument) throws(InputError) -> CheckRulesFile {
-        try doc.checkKeys(doc.root, allowed: Set(CheckRule.Kind.allCases.map(\.rawValue)), name: "")
+        let kinds = Set(CheckRule.Kind.allCases.map(\.rawValue))
+        for key in doc.root.keys.sorted() where !kinds.contains(key) {
+            throw InputError("unknown table or key '\(key)' (expected [[never]], [[must]] or [[exempt]] tables)",
+                             file: doc.path, line: doc.line(table: key) ?? doc.line(table: "", key: key))
+        }
         var rules: [CheckRule] = []
         for kind in CheckRule.Kind.allCases {
             let name = kind.rawValue
