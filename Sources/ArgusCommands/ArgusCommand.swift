@@ -6,7 +6,10 @@ public struct ArgusCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "argus",
         abstract: "Which Xen domains may talk to which over Argo, under a FLASK policy.",
-        subcommands: [DefsCommand.self, PolicyCommand.self, AuditCommand.self, QueryCommand.self, SimulateCommand.self, LintCommand.self, ExplainLogCommand.self]
+        subcommands: [
+            DefsCommand.self, PolicyCommand.self, AuditCommand.self, QueryCommand.self, SimulateCommand.self,
+            DiffCommand.self, CheckCommand.self, LintCommand.self, ExplainLogCommand.self,
+        ]
     )
     public init() {}
 }

@@ -1,0 +1,202 @@
+import Flask
+import Foundation
+import TOMLKit
+
+/// A day, as the rules file writes expiry dates (`until = 2027-01-31`) and `--today` takes them.
+public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public var year: Int
+    public var month: Int
+    public var day: Int
+
+    public init?(year: Int, month: Int, day: Int) {
+        guard (1...9999).contains(year), (1...12).contains(month), day >= 1 else { return nil }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard day <= lengths[month - 1] else { return nil }
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// Parses exactly `YYYY-MM-DD`, rejecting impossible days.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
+        self.init(year: y, month: m, day: d)
+    }
+
+    /// Today in the local time zone.
+    public static func today() -> CalendarDate {
+        let c = Calendar.current.dateComponents([.year, .month, .day], from: Date())
+        return CalendarDate(year: c.year!, month: c.month!, day: c.day!)!
+    }
+
+    public var description: String {
+        String(format: "%04d-%02d-%02d", year, month, day)
+    }
+
+    public static func < (a: CalendarDate, b: CalendarDate) -> Bool { (a.year, a.month, a.day) < (b.year, b.month, b.day) }
+}
+
+/// Which domains a rule is about: `*`, a domain name, `type:NAME` or `attr:NAME`.
+public enum DomainSelector: Sendable, Hashable, Codable, CustomStringConvertible {
+    case any
+    case domain(String)
+    case type(String)
+    case attribute(String)
+
+    /// Parses the selector syntax; nil for an empty name or an unknown `kind:` prefix.
+    public init?(parsing text: String) {
+        if text == "*" { self = .any; return }
+        if let colon = text.firstIndex(of: ":") {
+            let kind = text[..<colon], name = String(text[text.index(after: colon)...])
+            guard !name.isEmpty else { return nil }
+            switch kind {
+            case "type": self = .type(name)
+            case "attr": self = .attribute(name)
+            default: return nil
+            }
+            return
+        }
+        guard !text.isEmpty else { return nil }
+        self = .domain(text)
+    }
+
+    public var description: String {
+        switch self {
+        case .any: "*"
+        case .domain(let name): name
+        case .type(let name): "type:\(name)"
+        case .attribute(let name): "attr:\(name)"
+        }
+    }
+}
+
+/// One entry of a rules file: `[[never]]`, `[[must]]` or `[[exempt]]`.
+public struct CheckRule: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable { case never, must, exempt }
+
+    public var kind: Kind
+    public var from: DomainSelector
+    /// nil for per-domain flows (`argo`, `register_any_source`).
+    public var to: DomainSelector?
+    public var flow: AuditFlowName
+    public var reason: String?
+    /// Exemptions only: the last day the exemption holds.
+    public var until: CalendarDate?
+    /// The `[[kind]]` header in the rules file.
+    public var location: SourceLocation
+    /// The `from` and `to` lines, for errors about selectors.
+    public var fromLocation: SourceLocation
+    public var toLocation: SourceLocation?
+
+    /// "never type:guest_t -> dom0 channel".
+    public var summary: String {
+        "\(kind.rawValue) \(from)\(to.map { " -> \($0)" } ?? "") \(flow.rawValue)"
+    }
+
+    /// An exemption past its date (`until` is the last valid day).
+    public func isExpired(on today: CalendarDate) -> Bool {
+        guard let until else { return false }
+        return today > until
+    }
+}
+
+/// A parsed rules file (see docs/CHECK-RULES.md). Names are not checked here: selectors are
+/// resolved against a policy and an inventory by `PolicyCheck`.
+public struct CheckRulesFile: Sendable, Equatable {
+    public var path: String
+    /// In file order within each kind: never, then must, then exempt.
+    public var rules: [CheckRule]
+
+    public var exemptions: [CheckRule] { rules.filter { $0.kind == .exempt } }
+    public var flowRules: [CheckRule] { rules.filter { $0.kind != .exempt } }
+
+    public init(path: String, rules: [CheckRule]) {
+        self.path = path
+        self.rules = rules
+    }
+
+    /// Reads and checks a rules file; every mistake is an `InputError` at its file:line.
+    public static func load(_ path: String) throws(InputError) -> CheckRulesFile {
+        try parse(TOMLDocument(path: path))
+    }
+
+    /// Parses rules from text (tests); `path` is used in locations.
+    public static func parse(text: String, path: String) throws(InputError) -> CheckRulesFile {
+        try parse(TOMLDocument(text: text, path: path))
+    }
+
+    static func parse(_ doc: TOMLDocument) throws(InputError) -> CheckRulesFile {
+        let kinds = Set(CheckRule.Kind.allCases.map(\.rawValue))
+        for key in doc.root.keys.sorted() where !kinds.contains(key) {
+            throw InputError("unknown table or key '\(key)' (expected [[never]], [[must]] or [[exempt]] tables)",
+                             file: doc.path, line: doc.line(table: key) ?? doc.line(table: "", key: key))
+        }
+        var rules: [CheckRule] = []
+        for kind in CheckRule.Kind.allCases {
+            let name = kind.rawValue
+            for (index, table) in try doc.arrayOfTables(name).enumerated() {
+                rules.append(try parseRule(table, kind: kind, index: index, in: doc))
+            }
+        }
+        if rules.isEmpty {
+            throw InputError("no rules: expected [[never]], [[must]] or [[exempt]] tables", file: doc.path)
+        }
+        return CheckRulesFile(path: doc.path, rules: rules)
+    }
+
+    static func parseRule(_ t: TOMLTable, kind: CheckRule.Kind, index: Int, in doc: TOMLDocument) throws(InputError) -> CheckRule {
+        let name = kind.rawValue
+        var allowed: Set<String> = ["from", "to", "flow", "reason"]
+        if kind == .exempt { allowed.insert("until") }
+        try doc.checkKeys(t, allowed: allowed, name: name, index: index)
+        func location(_ key: String) -> SourceLocation {
+            SourceLocation(file: doc.path, line: doc.line(table: name, index: index, key: key))
+        }
+        func required(_ key: String) throws(InputError) -> String {
+            guard let value = try doc.string(t, key, in: name, index: index) else {
+                throw doc.error("[[\(name)]] needs '\(key)'", table: name, index: index)
+            }
+            return value
+        }
+        func selector(_ key: String, _ text: String) throws(InputError) -> DomainSelector {
+            guard let s = DomainSelector(parsing: text) else {
+                throw doc.error("bad selector '\(text)' in '\(key)' (expected a domain name, type:NAME, attr:NAME or *)",
+                                table: name, index: index, key: key)
+            }
+            return s
+        }
+        let flowText = try required("flow")
+        guard let flow = AuditFlowName(rawValue: flowText) else {
+            throw doc.error("unknown flow '\(flowText)' (expected one of: \(AuditFlowName.listForErrors))", table: name, index: index, key: "flow")
+        }
+        let from = try selector("from", try required("from"))
+        var to: DomainSelector?
+        if let toText = try doc.string(t, "to", in: name, index: index) {
+            guard !flow.isPerDomain else {
+                throw doc.error("flow '\(flow.rawValue)' belongs to one domain: drop 'to'", table: name, index: index, key: "to")
+            }
+            to = try selector("to", toText)
+        } else if !flow.isPerDomain {
+            throw doc.error("[[\(name)]] needs 'to' for flow '\(flow.rawValue)'", table: name, index: index)
+        }
+        let reason = try doc.string(t, "reason", in: name, index: index)
+        if kind == .exempt, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            throw doc.error("[[exempt]] needs a 'reason'", table: name, index: index)
+        }
+        var until: CalendarDate?
+        if let value = t["until"] {
+            let date: CalendarDate? = if let d = value.date { CalendarDate(year: d.year, month: d.month, day: d.day) }
+                else if let s = value.string { CalendarDate(parsing: s) } else { nil }
+            guard let date else {
+                throw doc.error("'until' must be a date like 2027-01-31", table: name, index: index, key: "until")
+            }
+            until = date
+        }
+        return CheckRule(kind: kind, from: from, to: to, flow: flow, reason: reason, until: until,
+                         location: location(""), fromLocation: location("from"), toLocation: to == nil ? nil : location("to"))
+    }
+}

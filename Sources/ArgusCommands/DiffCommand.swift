@@ -1,0 +1,113 @@
+import ArgumentParser
+import ArgusAnalysis
+import Flask
+import Foundation
+
+/// `argus diff`: what changes in Argo between two policies, and why.
+public struct DiffCommand: ContextualCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Compare the Argo audits of two policies over one system (exit 0 identical, 1 different).",
+        discussion: """
+            Per domain (argo, register_any_source) and per ordered pair (register_single_source, send, \
+            notify, channel): what OLD allowed and NEW does not, and the reverse, each with the hooks \
+            that changed answer: the granting rules on the side that allows it, the denial reasons \
+            (missing rule, boolean, constraint, bound) on the other. Both policies are built with the \
+            same --flask-dir, --mls and --bool. With --old-flask-dir and --new-flask-dir the FLASK \
+            definitions are compared too: removed, renumbered or renamed classes, permissions and \
+            initial SIDs count as differences. Formats: text, json, markdown. See docs/DIFF.md.
+            """
+    )
+    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json, markdown }
+
+    @Argument(help: ArgumentHelp("The policy before the change (any POLICY form).", valueName: "old"))
+    public var oldPolicy: String
+    @Argument(help: ArgumentHelp("The policy after the change (any POLICY form).", valueName: "new"))
+    public var newPolicy: String
+    @Option(name: .customLong("system"), help: ArgumentHelp("The system file (TOML): boot settings and domains.", valueName: "file"))
+    public var systemFile: String
+    @Option(name: .customLong("flask-dir"), help: ArgumentHelp(
+        "Hypervisor definitions both policies are built with; default: found beside each tree, else Xen's.", valueName: "dir"))
+    public var flaskDirectory: String?
+    @Flag(help: "Build policy source trees with MLS (Xen's CONFIG_MLS).") public var mls = false
+    @Option(name: .customLong("bool"), help: ArgumentHelp(
+        "Set a policy boolean on both sides, as flask-set-bool would (repeatable).", valueName: "name=true|false"))
+    public var booleans: [String] = []
+    @Option(name: .customLong("old-flask-dir"), help: ArgumentHelp(
+        "FLASK definitions of the old hypervisor, compared with --new-flask-dir.", valueName: "dir"))
+    public var oldFlaskDirectory: String?
+    @Option(name: .customLong("new-flask-dir"), help: ArgumentHelp(
+        "FLASK definitions of the new hypervisor, compared with --old-flask-dir.", valueName: "dir"))
+    public var newFlaskDirectory: String?
+    @Option(help: "Output format: text, json or markdown.") public var format: Format = .text
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+    public var output: String?
+
+    public init() {}
+
+    public func run(in context: CommandContext) throws {
+        guard (oldFlaskDirectory == nil) == (newFlaskDirectory == nil) else {
+            throw InputError("--old-flask-dir and --new-flask-dir go together (the definitions of both sides are compared)")
+        }
+        var systemOptions = SystemOptions()
+        systemOptions.systemFile = systemFile
+        systemOptions.booleans = booleans
+        let booleanValues = try systemOptions.booleanValues()
+        let inventory = try SystemInventory.load(systemFile)
+        let loader = try PolicyLoader(flaskDirectory: flaskDirectory, mls: mls)
+        let old = try Self.resolve(oldPolicy, side: "OLD", loader: loader, inventory: inventory, booleans: booleanValues)
+        let new = try Self.resolve(newPolicy, side: "NEW", loader: loader, inventory: inventory, booleans: booleanValues)
+
+        var definitions: DefinitionsComparison?
+        if let oldDir = oldFlaskDirectory, let newDir = newFlaskDirectory {
+            let diff = DefinitionsDiff(old: try FlaskDefinitions.load(directory: oldDir), new: try FlaskDefinitions.load(directory: newDir))
+            definitions = DefinitionsComparison(oldDirectory: oldDir, newDirectory: newDir, diff: diff)
+        }
+        let report = PolicyDiffReport(
+            oldPolicy: oldPolicy, newPolicy: newPolicy, systemFile: systemFile,
+            flows: AuditDiff(old: old, new: new), definitions: definitions)
+        let text: String = switch format {
+        case .text: DiffFormatter.text(report)
+        case .json: try DiffFormatter.json(report)
+        case .markdown: DiffFormatter.markdown(report)
+        }
+        if let output {
+            try writeAtomically(Array(text.utf8), to: output)
+        } else {
+            context.standardOutput.write(text)
+        }
+        if report.hasDifferences { throw ExitCode(ArgusExitStatus.negative) }
+    }
+
+    /// Loads one side and binds the inventory; errors say which side they come from.
+    static func resolve(
+        _ path: String, side: String, loader: PolicyLoader, inventory: SystemInventory, booleans: [String: Bool]
+    ) throws(InputError) -> ResolvedSystem {
+        do {
+            return try ResolvedSystem(inventory: inventory, policy: try loader.load(path), booleans: booleans)
+        } catch {
+            throw InputError("\(side) policy \(path): \(error.message)", at: error.location)
+        }
+    }
+}
+
+/// Both FLASK definition directories and how they differ.
+public struct DefinitionsComparison: Sendable, Equatable {
+    public var oldDirectory: String
+    public var newDirectory: String
+    public var diff: DefinitionsDiff
+}
+
+/// Everything `argus diff` found, before it is formatted.
+public struct PolicyDiffReport: Sendable, Equatable {
+    public var oldPolicy: String
+    public var newPolicy: String
+    public var systemFile: String
+    public var flows: AuditDiff
+    public var definitions: DefinitionsComparison?
+
+    /// Exit status 1: an Argo decision changed or the definitions changed incompatibly.
+    public var hasDifferences: Bool {
+        !flows.isEmpty || !(definitions?.diff.breakingChanges.isEmpty ?? true)
+    }
+}
