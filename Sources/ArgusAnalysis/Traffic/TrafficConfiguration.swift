@@ -22,8 +22,13 @@ public struct TrafficConfiguration: Sendable, Hashable {
 
     /// Messages between two read passes of the receivers.
     public static let readEvery = 256
-    /// One message in this many goes to a random ring (a stray send: denials, refusals).
+    /// A route, once chosen, carries a stream of 1 to this many messages (uniform). 1: off, because
+    /// back-to-back 4 KiB messages on 8 KiB rings turn into EAGAIN storms whose notifies scan every ring.
+    public static let longestStream = 1
+    /// One stream in this many is a single message to a random ring (a stray send: denials, refusals).
     public static let strayOneIn = 64
+    /// One EAGAIN in this many is followed by the sender's notify with a space_required entry.
+    public static let senderNotifyOneIn = 16
     /// One message in this many goes through the full sendv hypercall (arguments in guest memory).
     public static let hypercallOneIn = 256
     /// One receiving domain in this many is slow: it reads only every `slowReadPasses` passes.

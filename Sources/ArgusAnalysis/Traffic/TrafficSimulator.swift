@@ -117,14 +117,13 @@ public final class TrafficSimulator {
                 continue
             }
             dirty[index] = false
-            guard registered[index], var reader = readers[index] else { continue }
+            guard registered[index], readers[index] != nil else { continue }
             var used = 0
-            reader.consume { _, _, payload in
+            readers[index]!.consume { _, _, payload in
                 read += 1
                 bytes += payload.count
                 used += (payload.count + 16 + 15) & ~15
             }
-            readers[index] = reader
             let perMille = used * 1000 / ringLength
             report.occupancySamples += 1
             report.occupancySumPerMille += perMille
@@ -175,6 +174,8 @@ public final class TrafficSimulator {
         let churnEvery = configuration.churnEvery
         let progressEvery = 1 << 16
 
+        var streamLeft = 0, streamSender = 0
+        var streamRing: Int?
         for message in 0..<total {
             if message > 0 {
                 if message % TrafficConfiguration.readEvery == 0 { readPass() }
@@ -182,7 +183,11 @@ public final class TrafficSimulator {
                 if message % progressEvery == 0 { progress?(message, total) }
             }
             let sender: Int, ringIndex: Int?
-            if routes.isEmpty || random.oneIn(TrafficConfiguration.strayOneIn) {
+            if streamLeft > 0 {
+                streamLeft -= 1
+                sender = streamSender
+                ringIndex = streamRing
+            } else if routes.isEmpty || random.oneIn(TrafficConfiguration.strayOneIn) {
                 report.straySends += 1
                 sender = random.below(domains.count)
                 ringIndex = rings.isEmpty ? nil : random.below(rings.count)
@@ -190,6 +195,10 @@ public final class TrafficSimulator {
                 let route = routes[random.below(routes.count)]
                 sender = route.sender
                 ringIndex = route.ring
+                // A stream: this route carries the next few messages too.
+                streamLeft = random.below(TrafficConfiguration.longestStream)
+                streamSender = sender
+                streamRing = ringIndex
             }
             let sizeIndex = random.below(sizes.count)
             let size = sizes[sizeIndex]
@@ -220,14 +229,18 @@ public final class TrafficSimulator {
                     denialsByTemplatePair[domains[sender].template * templates + domains[owner].template] += 1
                 case .EAGAIN:
                     report.eagain += 1
-                    // The sender asks to be told when space frees up (Xen queued the wait already).
-                    let entry = RingDataEntry(ring: destination, spaceRequired: UInt32(size))
-                    _ = try? hypervisor.guest(from).notify([entry])
-                    report.senderNotifies += 1
+                    streamLeft = 0   // the sender waits for space rather than retrying
+                    // Xen queued a space wait already; now and then the sender also asks through notify
+                    // (notify scans all of the caller's rings, as Xen's does: too dear for every EAGAIN).
+                    if random.oneIn(TrafficConfiguration.senderNotifyOneIn) {
+                        let entry = RingDataEntry(ring: destination, spaceRequired: UInt32(size))
+                        _ = try? hypervisor.guest(from).notify([entry])
+                        report.senderNotifies += 1
+                    }
                     waitedOn[owner] = true
                 case .EBUSY:
                     report.ebusy += 1
-                default: break
+                default: streamLeft = 0
                 }
             }
         }
