@@ -4,7 +4,7 @@ DEBIAN_PACKAGES := libsepol-dev checkpolicy m4 libxen-dev setools
 BUILD_FLAGS ?=
 ARGUS := .build/debug/argus
 
-.PHONY: all deps build release test demo policy bench clean
+.PHONY: all deps build release test demo policy bench report clean
 
 all: build
 
@@ -45,6 +45,15 @@ bench: deps
 	$(SWIFT) build -c release --product argus
 	$(SWIFT) build -c release --product ArgusBenchmarks
 	.build/release/ArgusBenchmarks $(BENCH)
+
+# The HTML audit of the example, screenshotted with headless chromium (Debian's package,
+# installed here when missing) into docs/images/audit-report.png.
+report: build
+	@mkdir -p out docs/images
+	$(ARGUS) audit policy/example --system examples/system.toml --format html -o out/audit-report.html
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --screenshot=docs/images/audit-report.png \
+	  --window-size=1400,1000 file://$(CURDIR)/out/audit-report.html 2>/dev/null
 
 clean:
 	rm -rf .build out

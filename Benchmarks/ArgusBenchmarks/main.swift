@@ -61,6 +61,7 @@ do {
     if wants("audit") { try PolicyBenchmarks.auditAtScale(report: &report) }
     if wants("cli") { try PolicyBenchmarks.coldAudit(report: &report) }
     if wants("engine") { try EngineBenchmarks.run(report: &report) }
+    if wants("traffic") { try TrafficBenchmarks.run(report: &report) }
 } catch {
     FileHandle.standardError.write(Data("benchmark failed: \(error)\n".utf8))
     exit(2)

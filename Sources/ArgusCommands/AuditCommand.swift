@@ -47,13 +47,13 @@ public struct AuditCommand: ContextualCommand {
         discussion: """
             Per domain: argo (Argo state exists) and register_any_source (wildcard rings). Per ordered \
             pair: register_single_source, send, notify and channel (a message can really land). \
-            Formats: text (matrices), json (a documented contract), csv, dot (Graphviz).
+            Formats: text (matrices), json (a documented contract), csv, dot (Graphviz), html (heat map, graph, explanations).
             """
     )
-    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json, csv, dot }
+    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json, csv, dot, html }
 
     @OptionGroup public var options: SystemOptions
-    @Option(help: "Output format: text, json, csv or dot.") public var format: Format = .text
+    @Option(help: "Output format: text, json, csv, dot or html (one self-contained page).") public var format: Format = .text
     @Flag(help: "Explain every decision: hooks, SIDs and contexts, and the rules or reasons behind it.")
     public var explain = false
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
@@ -75,6 +75,7 @@ public struct AuditCommand: ContextualCommand {
         case .json: text = AuditRenderer.json(audit, policyPath: policyPath, explain: explain)
         case .csv: text = AuditRenderer.csv(audit)
         case .dot: text = AuditRenderer.dot(audit)
+        case .html: text = AuditHTMLRenderer.render(audit, policyPath: policyPath)
         }
         if let output {
             try writeAtomically(Array(text.utf8), to: output)

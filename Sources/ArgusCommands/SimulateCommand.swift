@@ -17,17 +17,25 @@ public struct SimulateCommand: ContextualCommand {
     public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json }
 
     @OptionGroup public var options: SystemOptions
-    @Option(help: ArgumentHelp("The scenario (YAML).", valueName: "file")) public var scenario: String
+    @Option(help: ArgumentHelp("The scenario (YAML); not with --generate.", valueName: "file")) public var scenario: String?
     @Option(help: ArgumentHelp("Write the JSON-lines trace here ('-' for standard output).", valueName: "file"))
     public var trace: String?
     @Option(name: .customLong("dump-rings"), help: ArgumentHelp("Write every ring's memory into this directory.", valueName: "dir"))
     public var dumpRings: String?
     @Option(help: "Summary format: text (on standard error) or json (on standard output).")
     public var format: Format = .text
+    @OptionGroup(title: "Generated traffic (--generate; see docs/TRAFFIC.md)") public var traffic: TrafficOptions
 
     public init() {}
 
     public func run(in context: CommandContext) throws {
+        if traffic.generate {
+            guard scenario == nil, trace == nil, dumpRings == nil else {
+                throw InputError("--generate runs without --scenario, --trace or --dump-rings")
+            }
+            return try traffic.run(options: options, format: format, in: context)
+        }
+        guard let scenario else { throw InputError("give --scenario FILE, or --generate for a seeded random workload") }
         guard let data = FileManager.default.contents(atPath: scenario), let yaml = String(data: data, encoding: .utf8) else {
             throw InputError("no such file or cannot read it", file: scenario)
         }
@@ -80,5 +88,43 @@ public struct SimulateCommand: ContextualCommand {
         out += "; \(s.expectationMismatches) expectation mismatches"
         if !s.mismatchLines.isEmpty { out += " (lines \(s.mismatchLines.map(String.init).joined(separator: ", ")))" }
         return out + "\n"
+    }
+}
+
+/// `argus simulate --generate`: a seeded random workload from the inventory and the audit.
+public struct TrafficOptions: ParsableArguments {
+    @Flag(help: "Generate a seeded random workload instead of running a scenario.") public var generate = false
+    @Option(help: "Random seed: the same seed and options give the same JSON report, byte for byte.") public var seed: UInt64 = 1
+    @Option(help: "Messages to send.") public var messages: Int = 100_000
+    @Option(help: "Domains to run (extra ones clone inventory labels round-robin; default: the inventory).") public var domains: Int?
+    @Option(name: .customLong("rings-per-domain"), help: "Rings each Argo domain registers (1-128).") public var ringsPerDomain: Int = 8
+    @Option(name: .customLong("ring-size"), help: "Ring data length in bytes (multiple of 16).") public var ringSize: UInt32 = 8128
+    @Option(help: ArgumentHelp("Payload sizes, chosen uniformly per message.", valueName: "n,n,...")) public var sizes: String = "16,256,4096"
+    @Option(name: .customLong("churn-every"), help: "Destroy and recreate a domain every N messages (0: never).") public var churnEvery: Int = 50_000
+
+    public init() {}
+
+    func run(options: SystemOptions, format: SimulateCommand.Format, in context: CommandContext) throws {
+        var configuration = TrafficConfiguration()
+        configuration.seed = seed
+        configuration.messages = messages
+        configuration.domains = domains
+        configuration.ringsPerDomain = ringsPerDomain
+        configuration.ringSize = ringSize
+        configuration.sizes = try TrafficConfiguration.parseSizes(sizes)
+        configuration.churnEvery = churnEvery
+        let system = try options.resolve()
+        let simulator = try TrafficSimulator(system: system, configuration: configuration)
+        let environment = ProcessInfo.processInfo.environment
+        let bar = TrafficProgressBar(enabled: isatty(2) != 0 && context.standardError is FileDescriptorOutput
+                                         && (environment["CI"] ?? "").isEmpty,
+                                     color: environment["NO_COLOR"] == nil)
+        let start = Date()
+        let report = simulator.run(progress: bar.enabled ? { done, total in context.standardError.write(bar.line(done, total)) } : nil)
+        if bar.enabled { context.standardError.write(bar.clear) }
+        switch format {
+        case .json: context.standardOutput.write(report.json)
+        case .text: context.standardOutput.write(report.text(seconds: Date().timeIntervalSince(start)))
+        }
     }
 }

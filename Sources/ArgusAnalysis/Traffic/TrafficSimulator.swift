@@ -1,0 +1,285 @@
+import ArgoEngine
+import Flask
+
+/// Runs a seeded workload through the Argo engine: rings registered, messages sent and read,
+/// notifies, domains destroyed and recreated. Registration, notify, churn and one send in
+/// `TrafficConfiguration.hypercallOneIn` are real hypercalls with arguments in guest memory;
+/// the other sends use the engine's host fast path (same checks in the same order), and
+/// receivers read their rings the way a Linux driver does. Single-threaded and deterministic.
+public final class TrafficSimulator {
+    public let configuration: TrafficConfiguration
+    public let topology: TrafficTopology
+    public let hypervisor: ArgoHypervisor
+    private var random: SeededRandom
+    private var report = TrafficReport()
+
+    // Per ring (indexed as topology.rings).
+    private var registered: [Bool]
+    private var readers: [ArgoRingReader?]
+    private var dirty: [Bool]
+    private var dirtyRings: [Int] = []
+    // Per domain.
+    private let slowReader: [Bool]
+    private var waitedOn: [Bool]
+    private var ringsByOwner: [[Int]]
+    private var ringsByPartner: [[Int]]
+    private let controlDomid: UInt16?
+
+    // Tallies kept flat on the hot path; folded into the report at the end.
+    private var failuresByErrno = [Int](repeating: 0, count: 128)
+    private var registrationFailuresByErrno = [Int](repeating: 0, count: 128)
+    private var denialsByTemplatePair: [Int]
+    private var readPasses = 0
+
+    public init(system: ResolvedSystem, configuration: TrafficConfiguration) throws(InputError) {
+        try configuration.validate(inventoryCount: system.domains.count)
+        self.configuration = configuration
+        var random = SeededRandom(seed: configuration.seed)
+        topology = TrafficTopology(system: system, configuration: configuration, random: &random)
+        hypervisor = ArgoHypervisor(settings: ArgoBootSettings(system.boot, decider: TableDecider(system: system)))
+        let rings = topology.rings.count, domains = topology.domains.count
+        registered = [Bool](repeating: false, count: rings)
+        readers = [ArgoRingReader?](repeating: nil, count: rings)
+        dirty = [Bool](repeating: false, count: rings)
+        slowReader = (0..<domains).map { _ in random.oneIn(TrafficConfiguration.slowOneIn) }
+        waitedOn = [Bool](repeating: false, count: domains)
+        ringsByOwner = [[Int]](repeating: [], count: domains)
+        ringsByPartner = [[Int]](repeating: [], count: domains)
+        for (index, ring) in topology.rings.enumerated() {
+            ringsByOwner[ring.owner].append(index)
+            if let partner = ring.partner { ringsByPartner[partner].append(index) }
+        }
+        denialsByTemplatePair = [Int](repeating: 0, count: topology.templateNames.count * topology.templateNames.count)
+        controlDomid = topology.domains.first(where: \.isControl)?.domid
+        self.random = random
+        for domain in topology.domains {
+            do {
+                try hypervisor.createDomain(ArgoDomainSpec(domid: domain.domid, name: domain.name, sid: domain.sid,
+                                                           isControl: domain.isControl, deviceModelTarget: domain.deviceModelTarget))
+            } catch {
+                throw InputError("domain '\(domain.name)': domid \(domain.domid) cannot be created")
+            }
+        }
+    }
+
+    // MARK: rings
+
+    private func register(_ index: Int) {
+        let ring = topology.rings[index]
+        let owner = topology.domains[ring.owner]
+        let partner = ring.partner.map { topology.domains[$0].domid } ?? ArgoABI.domidAny
+        let guest = hypervisor.guest(owner.domid)
+        do {
+            try guest.registerRing(aport: ring.aport, partner: partner, length: configuration.ringSize)
+            registered[index] = true
+            report.registrations += 1
+            if readers[index] == nil, let record = guest.ring(aport: ring.aport, partner: partner) {
+                readers[index] = guest.reader(for: record)
+            }
+        } catch {
+            registrationFailuresByErrno[min(Int(error.rawValue), 127)] += 1
+        }
+    }
+
+    /// Destroys one non-control domain and creates it again: Xen tears down its rings and the
+    /// single-source rings naming it as partner; both sets are registered again.
+    private func churn() {
+        let candidates = topology.domains.indices.filter { !topology.domains[$0].isControl }
+        guard !candidates.isEmpty else { return }
+        let victim = candidates[random.below(candidates.count)]
+        let domain = topology.domains[victim]
+        hypervisor.destroyDomain(domain.domid)
+        for index in ringsByOwner[victim] { registered[index] = false; readers[index] = nil }
+        for index in ringsByPartner[victim] { registered[index] = false }
+        waitedOn[victim] = false
+        _ = try? hypervisor.createDomain(ArgoDomainSpec(domid: domain.domid, name: domain.name, sid: domain.sid,
+                                                        isControl: domain.isControl, deviceModelTarget: domain.deviceModelTarget),
+                                         creator: controlDomid)
+        report.domainsRecreated += 1
+        for index in ringsByOwner[victim] + ringsByPartner[victim] {
+            register(index)
+            if registered[index] { report.ringsReregistered += 1 }
+        }
+    }
+
+    // MARK: reading
+
+    private func readPass() {
+        readPasses += 1
+        var kept: [Int] = []
+        var notifyOwners: [Int] = []
+        let ringLength = Int(configuration.ringSize)
+        var read = 0, bytes = 0
+        for index in dirtyRings {
+            let owner = topology.rings[index].owner
+            if slowReader[owner] && readPasses % TrafficConfiguration.slowReadPasses != 0 {
+                kept.append(index)
+                continue
+            }
+            dirty[index] = false
+            guard registered[index], readers[index] != nil else { continue }
+            var used = 0
+            readers[index]!.consume { _, _, payload in
+                read += 1
+                bytes += payload.count
+                used += (payload.count + 16 + 15) & ~15
+            }
+            let perMille = used * 1000 / ringLength
+            report.occupancySamples += 1
+            report.occupancySumPerMille += perMille
+            report.occupancyMaxPerMille = max(report.occupancyMaxPerMille, perMille)
+            report.occupancyQuartiles[min(3, perMille / 250)] += 1
+            if waitedOn[owner] {
+                waitedOn[owner] = false
+                notifyOwners.append(owner)
+            }
+        }
+        report.messagesRead += read
+        report.bytesRead += bytes
+        dirtyRings = kept
+        report.signals += hypervisor.drainSignals().count
+        for owner in notifyOwners {
+            _ = try? hypervisor.guest(topology.domains[owner].domid).notify(nil)
+            report.receiverNotifies += 1
+        }
+        let woken = hypervisor.drainSignals().count
+        report.spaceSignals += woken
+        report.signals += woken
+        report.avcDenials += hypervisor.drainAuditLog().reduce(0) { $0 + ($1.denied ? 1 : 0) }
+    }
+
+    // MARK: the run
+
+    /// Registers every planned ring, then sends `configuration.messages` messages; calls
+    /// `progress(done, total)` now and then.
+    public func run(progress: ((Int, Int) -> Void)? = nil) -> TrafficReport {
+        report.seed = configuration.seed
+        report.domains = topology.domains.count
+        report.argoDomains = topology.domains.filter(\.argo).count
+        report.clonedDomains = max(0, topology.domains.count - topology.templateNames.count)
+        report.ringsPlanned = topology.rings.count
+        report.routes = topology.routes.count
+        report.avcDenials += hypervisor.drainAuditLog().reduce(0) { $0 + ($1.denied ? 1 : 0) }
+        for index in topology.rings.indices { register(index) }
+
+        let sizes = configuration.sizes
+        let largest = sizes.max() ?? 0
+        let payloads = sizes.map { size in (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ size) } }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(largest, 1), alignment: 16)
+        defer { buffer.deallocate() }
+        for i in 0..<largest { buffer[i] = UInt8(truncatingIfNeeded: i) }
+        let domains = topology.domains, rings = topology.rings, routes = topology.routes
+        let templates = topology.templateNames.count
+        let total = configuration.messages
+        let churnEvery = configuration.churnEvery
+        let progressEvery = 1 << 16
+
+        var streamLeft = 0, streamSender = 0
+        var streamRing: Int?
+        for message in 0..<total {
+            if message > 0 {
+                if message % TrafficConfiguration.readEvery == 0 { readPass() }
+                if churnEvery > 0 && message % churnEvery == 0 { churn() }
+                if message % progressEvery == 0 { progress?(message, total) }
+            }
+            let sender: Int, ringIndex: Int?
+            if streamLeft > 0 {
+                streamLeft -= 1
+                sender = streamSender
+                ringIndex = streamRing
+            } else if routes.isEmpty || random.oneIn(TrafficConfiguration.strayOneIn) {
+                report.straySends += 1
+                sender = random.below(domains.count)
+                ringIndex = rings.isEmpty ? nil : random.below(rings.count)
+            } else {
+                let route = routes[random.below(routes.count)]
+                sender = route.sender
+                ringIndex = route.ring
+                // A stream: this route carries the next few messages too.
+                streamLeft = random.below(TrafficConfiguration.longestStream)
+                streamSender = sender
+                streamRing = ringIndex
+            }
+            let sizeIndex = random.below(sizes.count)
+            let size = sizes[sizeIndex]
+            let from = domains[sender].domid
+            let owner = ringIndex.map { rings[$0].owner } ?? random.below(domains.count)
+            let source = ArgoAddress(aport: 1, domainID: from)
+            let destination = ArgoAddress(aport: ringIndex.map { rings[$0].aport } ?? TrafficTopology.firstPort,
+                                          domainID: domains[owner].domid)
+            report.messagesAttempted += 1
+            do throws(XenErrno) {
+                if message % TrafficConfiguration.hypercallOneIn == 0 {
+                    report.sentByHypercall += 1
+                    try hypervisor.guest(from).sendv(source: source, destination: destination, iovs: [payloads[sizeIndex]],
+                                                     messageType: UInt32(sizeIndex))
+                } else {
+                    try hypervisor.send(from: from, source: source, destination: destination, messageType: UInt32(sizeIndex),
+                                        payload: UnsafeRawBufferPointer(rebasing: buffer[0..<size]))
+                }
+                if let ringIndex, !dirty[ringIndex] {
+                    // A stray send that landed went to a wildcard ring or to its own partner's ring.
+                    dirty[ringIndex] = true
+                    dirtyRings.append(ringIndex)
+                }
+            } catch {
+                failuresByErrno[min(Int(error.rawValue), 127)] += 1
+                switch error {
+                case .EACCES, .EPERM:
+                    denialsByTemplatePair[domains[sender].template * templates + domains[owner].template] += 1
+                case .EAGAIN:
+                    report.eagain += 1
+                    streamLeft = 0   // the sender waits for space rather than retrying
+                    // Xen queued a space wait already; now and then the sender also asks through notify
+                    // (notify scans all of the caller's rings, as Xen's does: too dear for every EAGAIN).
+                    if random.oneIn(TrafficConfiguration.senderNotifyOneIn) {
+                        let entry = RingDataEntry(ring: destination, spaceRequired: UInt32(size))
+                        _ = try? hypervisor.guest(from).notify([entry])
+                        report.senderNotifies += 1
+                    }
+                    waitedOn[owner] = true
+                case .EBUSY:
+                    report.ebusy += 1
+                default: streamLeft = 0
+                }
+            }
+        }
+        readPass()
+        progress?(total, total)
+        return finish()
+    }
+
+    private func finish() -> TrafficReport {
+        var out = report
+        let stats = hypervisor.statistics
+        out.messagesDelivered = stats.messagesDelivered
+        out.bytesDelivered = stats.payloadBytesDelivered
+        func named(_ counts: [Int]) -> [String: Int] {
+            var result: [String: Int] = [:]
+            for (raw, count) in counts.enumerated() where count > 0 {
+                result[XenErrno(rawValue: Int32(raw))?.name ?? "E\(raw)"] = count
+            }
+            return result
+        }
+        out.sendFailures = named(failuresByErrno)
+        out.registrationFailures = named(registrationFailuresByErrno)
+        let names = topology.templateNames
+        for s in names.indices {
+            for t in names.indices where denialsByTemplatePair[s * names.count + t] > 0 {
+                out.denialsByPair.append(.init(source: names[s], target: names[t], count: denialsByTemplatePair[s * names.count + t]))
+            }
+        }
+        for (index, ring) in topology.rings.enumerated() where registered[index] {
+            out.ringsRegistered += 1
+            out.ringBytes += Int(configuration.ringSize)
+            let guest = hypervisor.guest(topology.domains[ring.owner].domid)
+            let partner = ring.partner.map { topology.domains[$0].domid } ?? ArgoABI.domidAny
+            guard let record = guest.ring(aport: ring.aport, partner: partner) else { continue }
+            let (rx, tx) = guest.pointers(record)
+            let length = Int(record.length)
+            let pending = ((Int(tx) - Int(ArgoABI.roundUpToSlot(rx))) % length + length) % length
+            if pending > 0 { out.ringsWithData += 1; out.bytesPending += pending }
+        }
+        return out
+    }
+}
