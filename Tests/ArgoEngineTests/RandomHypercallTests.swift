@@ -2,26 +2,16 @@
 import Glibc
 #endif
 import Testing
+import TestSupport
 @testable import ArgoEngine
 
 /// SplitMix64: a small seeded generator so every run replays exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random hypercalls, garbage arguments and hostile guest writes against
 /// invariants checked after every step.
 struct RandomHypercallRun {
     let hv: ArgoHypervisor
-    var rng: SeededGenerator
+    var rng: SplitMix64
     let domids: [UInt16] = [0, 1, 2, 3]
     /// Messages accepted and not yet read, per ring the guest can read.
     var expected: [RingID: [ArgoMessage]] = [:]
@@ -35,7 +25,7 @@ struct RandomHypercallRun {
 
     init(seed: UInt64, settings: ArgoBootSettings) {
         hv = ArgoHypervisor(settings: settings)
-        rng = SeededGenerator(seed: seed)
+        rng = SplitMix64(seed: seed)
         for domid in domids { createDomain(domid) }
     }
 

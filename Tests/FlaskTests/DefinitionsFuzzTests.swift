@@ -42,7 +42,7 @@ import Testing
         Array(lines.joined(separator: [UInt8(ascii: "\n")]))
     }
 
-    static func mutate(_ file: [UInt8], using random: inout SeededGenerator) -> [UInt8] {
+    static func mutate(_ file: [UInt8], using random: inout SplitMix64) -> [UInt8] {
         var bytes = file
         switch Int.random(in: 0..<8, using: &random) {
         case 0:  // delete a line
@@ -79,7 +79,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func mangledFilesParseOrFailWithALocation() {
-        var random = SeededGenerator(state: 0xA26_0515)
+        var random = SplitMix64(seed: 0xA26_0515)
         let iterations = 4000
         var parsed = 0
         var rejected = 0
@@ -131,7 +131,7 @@ import Testing
     }
 
     @Test func randomBytesAloneNeverCrash() {
-        var random = SeededGenerator(state: 42)
+        var random = SplitMix64(seed: 42)
         for iteration in 0..<2000 {
             let noise = (0..<Int.random(in: 0...200, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
             for which in 0..<3 {

@@ -4,7 +4,7 @@ import Flask
 
 /// SplitMix64: a tiny, fast, fully deterministic generator. The same seed always
 /// yields the same sequence on every platform, which keeps generated policies stable.
-public struct SplitMix64: Sendable {
+public struct SplitMix64: Sendable, RandomNumberGenerator {
     private var state: UInt64
 
     public init(seed: UInt64) { state = seed }
