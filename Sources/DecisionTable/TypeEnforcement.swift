@@ -109,6 +109,22 @@ public struct TypeEnforcement: Sendable {
         return out.sorted()
     }
 
+    /// Conditional `allow` rules that would grant `permission` (a mask) from `stype` to
+    /// `ttype` but are switched off by the booleans in force: (entry index, conditional index).
+    public func disabledGrants(source stype: UInt32, target ttype: UInt32, tclass: UInt16, permission: UInt32) -> [(entry: Int, conditional: Int)] {
+        let keysS = Set(keysOfType[Int(stype) - 1]), keysT = Set(keysOfType[Int(ttype) - 1])
+        var out: [(entry: Int, conditional: Int)] = []
+        for (c, cond) in policy.image.conditionals.enumerated() {
+            for index in cond.trueEntries + cond.falseEntries where !entryEnabled[index] {
+                let e = policy.image.accessVectors[index]
+                if e.kind == .allow, e.tclass == tclass, e.data & permission != 0, keysS.contains(e.source), keysT.contains(e.target) {
+                    out.append((index, c))
+                }
+            }
+        }
+        return out
+    }
+
     /// Rows of TE vectors for many source types against a set of target types at once:
     /// `result[i][j]` is the vector of `sources[i]` on `targets[j]`. Expands each rule once.
     func matrix(sources: [UInt32], targets: [UInt32], tclass: UInt16) -> [[AccessVector]] {

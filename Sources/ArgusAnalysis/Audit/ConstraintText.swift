@@ -1,4 +1,5 @@
 import ArgoEngine
+import DecisionTable
 import Flask
 import Sepol
 
@@ -62,6 +63,17 @@ enum ExpressionText {
         case .dominatedBy: "domby"
         case .incomparable: "incomp"
         }
+    }
+
+    /// "a conditional rule grants it when (expr), but name=false": why a switched-off rule does not apply.
+    static func gatedGrant(entry: Int, conditional: Int, te: TypeEnforcement) -> String {
+        let policy = te.policy
+        let cond = policy.image.conditionals[conditional]
+        var names: [UInt32] = []
+        for case .boolean(let v) in cond.expression where !names.contains(v) { names.append(v) }
+        let values = names.map { "\(policy.booleanName($0))=\(te.booleans[Int($0) - 1])" }
+        let branch = cond.trueEntries.contains(entry) ? "" : "!"
+        return "a conditional rule grants it when \(branch)(\(condition(cond.expression, policy: policy))), but \(values.joined(separator: ", "))"
     }
 
     /// `a && !b` from a conditional expression in reverse Polish notation.

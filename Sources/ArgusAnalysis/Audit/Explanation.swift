@@ -157,19 +157,10 @@ public struct Explainer: Sendable {
         if trace.typeEnforcement.allowed & bit == 0 {
             // Would a conditional rule, switched off by the booleans, grant it?
             let te = system.table.evaluator.te
-            let keysS = Set(policy.image.typeAttributeMap[Int(sc.type) - 1])
-            let keysT = Set(policy.image.typeAttributeMap[Int(tc.type) - 1])
             var gated: [String] = []
-            for cond in policy.image.conditionals {
-                for index in cond.trueEntries + cond.falseEntries where !te.entryEnabled[index] {
-                    let e = policy.image.accessVectors[index]
-                    guard e.kind == .allow, e.tclass == argo, e.data & bit != 0,
-                          keysS.contains(e.source), keysT.contains(e.target) else { continue }
-                    let expr = ExpressionText.condition(cond.expression, policy: policy)
-                    let values = booleansIn(cond.expression).map { "\(policy.booleanName($0))=\(te.booleans[Int($0) - 1])" }
-                    gated.append("a conditional rule grants it when \(cond.trueEntries.contains(index) ? "" : "!")(\(expr)), but \(values.joined(separator: ", "))")
-                    rules += references(for: index, permission: bit)
-                }
+            for grant in te.disabledGrants(source: sc.type, target: tc.type, tclass: argo, permission: bit) {
+                gated.append(ExpressionText.gatedGrant(entry: grant.entry, conditional: grant.conditional, te: te))
+                rules += references(for: grant.entry, permission: bit)
             }
             if gated.isEmpty {
                 reasons.append("no allow rule grants argo { \(perm) } from \(policy.typeName(sc.type)) to \(policy.typeName(tc.type))")
@@ -187,12 +178,6 @@ public struct Explainer: Sendable {
             reasons.append("typebounds: \(policy.typeName(sc.type)) is bounded by \(policy.typeName(policy.type(sc.type).bounds)), which may not do this")
         }
         return reasons
-    }
-
-    private func booleansIn(_ expr: [PolicyImage.ConditionToken]) -> [UInt32] {
-        var out: [UInt32] = []
-        for case .boolean(let v) in expr where !out.contains(v) { out.append(v) }
-        return out
     }
 
     /// The source statements behind an access-vector entry, or the entry itself as text.

@@ -9,6 +9,21 @@ public enum ArgoPermission: String, Sendable, CaseIterable, Codable {
     case registerSingleSource = "register_single_source"
     case registerAnySource = "register_any_source"
     case send
+
+    /// Class `argo`'s value and each permission's bit in `policy`; an error when it lacks them.
+    public static func classAndMasks(in policy: Policy) throws(InputError) -> (argo: UInt16, masks: [ArgoPermission: UInt32]) {
+        guard let argo = policy.classValue("argo") else {
+            throw InputError("the policy has no class 'argo' (built for a Xen without Argo?)", file: policy.origin.path)
+        }
+        var masks: [ArgoPermission: UInt32] = [:]
+        for p in allCases {
+            guard let m = policy.permissionMask(p.rawValue, inClass: argo) else {
+                throw InputError("class argo in the policy lacks permission '\(p.rawValue)'", file: policy.origin.path)
+            }
+            masks[p] = m
+        }
+        return (argo, masks)
+    }
 }
 
 /// An inventory bound to a policy: every domain's SID, its self SID and (for device models)
@@ -41,16 +56,7 @@ public struct ResolvedSystem: Sendable {
             guard let v = policy.booleanValue(name) else { throw InputError("unknown boolean '\(name)' in the policy", file: policy.origin.path) }
             overrides[v] = value
         }
-        guard let argo = policy.classValue("argo") else {
-            throw InputError("the policy has no class 'argo' (built for a Xen without Argo?)", file: policy.origin.path)
-        }
-        var masks: [ArgoPermission: UInt32] = [:]
-        for p in ArgoPermission.allCases {
-            guard let m = policy.permissionMask(p.rawValue, inClass: argo) else {
-                throw InputError("class argo in the policy lacks permission '\(p.rawValue)'", file: policy.origin.path)
-            }
-            masks[p] = m
-        }
+        let (argo, masks) = try ArgoPermission.classAndMasks(in: policy)
         self.masks = masks
         var contexts: [SecurityContext] = []
         for d in inventory.domains {

@@ -44,18 +44,7 @@ struct ArgoPolicyFacts: Sendable {
         let policy = input.policy
         self.policy = policy
         boot = input.boot
-        guard let argo = policy.classValue("argo") else {
-            throw InputError("the policy has no class 'argo' (built for a Xen without Argo?)", file: policy.origin.path)
-        }
-        self.argo = argo
-        var bits: [ArgoPermission: UInt32] = [:]
-        for p in ArgoPermission.allCases {
-            guard let m = policy.permissionMask(p.rawValue, inClass: argo) else {
-                throw InputError("class argo in the policy lacks permission '\(p.rawValue)'", file: policy.origin.path)
-            }
-            bits[p] = m
-        }
-        self.bits = bits
+        (argo, bits) = try ArgoPermission.classAndMasks(in: policy)
         te = TypeEnforcement(policy: policy)
         locator = RuleLocator(policy: policy)
         let image = policy.image

@@ -174,21 +174,9 @@ public struct AVCExplainer: Sendable {
         let te = system.table.evaluator.te
         var reasons: [String] = []
         if trace.typeEnforcement.allowed & bit == 0 {
-            let keysS = Set(policy.image.typeAttributeMap[Int(s.type) - 1])
-            let keysT = Set(policy.image.typeAttributeMap[Int(t.type) - 1])
-            for cond in policy.image.conditionals {
-                for index in cond.trueEntries + cond.falseEntries where !te.entryEnabled[index] {
-                    let e = policy.image.accessVectors[index]
-                    guard e.kind == .allow, e.tclass == argo, e.data & bit != 0,
-                          keysS.contains(e.source), keysT.contains(e.target) else { continue }
-                    let expr = ExpressionText.condition(cond.expression, policy: policy)
-                    var values: [String] = []
-                    for case .boolean(let v) in cond.expression where !values.contains(where: { $0.hasPrefix(policy.booleanName(v) + "=") }) {
-                        values.append("\(policy.booleanName(v))=\(te.booleans[Int(v) - 1])")
-                    }
-                    reasons.append("boolean off: a conditional rule grants it when \(cond.trueEntries.contains(index) ? "" : "!")(\(expr)), but \(values.joined(separator: ", "))")
-                    rules += locator.references(entry: index, permission: p.rawValue)
-                }
+            for grant in te.disabledGrants(source: s.type, target: t.type, tclass: argo, permission: bit) {
+                reasons.append("boolean off: " + ExpressionText.gatedGrant(entry: grant.entry, conditional: grant.conditional, te: te))
+                rules += locator.references(entry: grant.entry, permission: p.rawValue)
             }
             if reasons.isEmpty {
                 reasons.append("no rule: no allow rule grants argo { \(p.rawValue) } from \(policy.typeName(s.type)) to \(policy.typeName(t.type))")
