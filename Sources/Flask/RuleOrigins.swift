@@ -1,3 +1,5 @@
+import Foundation
+
 /// The source statements of a compiled policy, found by scanning the `policy.conf` that
 /// checkpolicy compiled (following m4's `#line` markers back to the original files).
 ///
@@ -196,5 +198,3 @@ private extension Substring {
         return s
     }
 }
-
-import Foundation
