@@ -61,7 +61,7 @@ public struct ResolvedSystem: Sendable {
         var contexts: [SecurityContext] = []
         for d in inventory.domains {
             do { contexts.append(try policy.context(d.label)) } catch {
-                throw InputError("domain '\(d.name)': \(error.description)", at: d.location ?? SourceLocation(file: inventory.path))
+                throw InputError("domain '\(d.name)': \(error.description)", at: d.labelLocation ?? d.location ?? SourceLocation(file: inventory.path))
             }
         }
         var extras: [SecurityContext] = []

@@ -1,7 +1,6 @@
 import ArgoEngine
 import Flask
 import Foundation
-import TOMLKit
 
 /// One domain of the system being audited.
 public struct DomainSpec: Sendable, Equatable, Codable {
@@ -15,14 +14,18 @@ public struct DomainSpec: Sendable, Equatable, Codable {
     public var target: String?
     /// Where the domain was declared, for error messages.
     public var location: SourceLocation?
+    /// Where its label was written (the `label` value, or the xl config's `seclabel`).
+    public var labelLocation: SourceLocation?
 
-    public init(name: String, domid: UInt16, label: String, privileged: Bool = false, target: String? = nil, location: SourceLocation? = nil) {
+    public init(name: String, domid: UInt16, label: String, privileged: Bool = false, target: String? = nil,
+                location: SourceLocation? = nil, labelLocation: SourceLocation? = nil) {
         self.name = name
         self.domid = domid
         self.label = label
         self.privileged = privileged
         self.target = target
         self.location = location
+        self.labelLocation = labelLocation
     }
 }
 
@@ -50,8 +53,7 @@ public struct SystemInventory: Sendable, Equatable {
         try doc.checkKeys(doc.root, allowed: ["boot", "domain"], name: "")
         var boot = BootSettings()
         var diagnostics: [XenCommandLine.Diagnostic] = []
-        if let value = doc.root["boot"] {
-            guard let table = value.table else { throw doc.error("[boot] must be a table", table: "boot") }
+        if let table = try doc.optionalTable("boot") {
             try doc.checkKeys(table, allowed: ["argo", "mac_permissive", "xsm", "flask", "cmdline"], name: "boot")
             if let cmdline = try doc.string(table, "cmdline", in: "boot") {
                 (boot, diagnostics) = XenCommandLine.parse(cmdline, base: boot)
@@ -76,11 +78,15 @@ public struct SystemInventory: Sendable, Equatable {
             try doc.checkKeys(t, allowed: ["name", "domid", "label", "privileged", "target", "xl"], name: "domain", index: i)
             var name = try doc.string(t, "name", in: "domain", index: i)
             var label = try doc.string(t, "label", in: "domain", index: i)
+            var labelLocation = label == nil ? nil : doc.location(table: "domain", index: i, key: "label")
             if let xl = try doc.string(t, "xl", in: "domain", index: i) {
                 let xlPath = xl.hasPrefix("/") ? xl : baseDirectory.appendingPathComponent(xl).path
                 let config = try XLConfig.load(xlPath)
                 if name == nil { name = config.name }
-                if label == nil { label = config.seclabel }
+                if label == nil {
+                    label = config.seclabel
+                    labelLocation = config.seclabelLine.map { SourceLocation(file: xlPath, line: $0) }
+                }
                 if name == nil { throw InputError("no 'name' in the xl config", file: xlPath) }
                 if label == nil { throw InputError("no 'seclabel' in the xl config", file: xlPath) }
             }
@@ -105,7 +111,7 @@ public struct SystemInventory: Sendable, Equatable {
             let target = try doc.string(t, "target", in: "domain", index: i)
             domains.append(DomainSpec(
                 name: name, domid: domid, label: label, privileged: privileged, target: target,
-                location: SourceLocation(file: path, line: doc.line(table: "domain", index: i))
+                location: doc.location(table: "domain", index: i), labelLocation: labelLocation
             ))
         }
         for (i, d) in domains.enumerated() {
@@ -124,6 +130,7 @@ public struct SystemInventory: Sendable, Equatable {
 struct XLConfig {
     var name: String?
     var seclabel: String?
+    var seclabelLine: Int?
 
     static func load(_ path: String) throws(InputError) -> XLConfig {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
@@ -144,7 +151,7 @@ struct XLConfig {
                 throw InputError("'\(key)' must be a quoted string", file: path, line: n + 1)
             }
             let unquoted = String(value.dropFirst().dropLast())
-            if key == "name" { config.name = unquoted } else { config.seclabel = unquoted }
+            if key == "name" { config.name = unquoted } else { config.seclabel = unquoted; config.seclabelLine = n + 1 }
         }
         return config
     }
