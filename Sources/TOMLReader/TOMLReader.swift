@@ -5,7 +5,7 @@
 /// with an empty key, `[.]`), and it reports no position for keys and values. This reader
 /// never traps on input, reports every error with a line and a column, keeps the position
 /// of every key and value, and bounds nesting so that no document can exhaust the stack.
-public enum TOMLReader {
+public enum TOML {
     /// Deepest nesting of tables (headers, dotted keys, inline tables) and arrays, counted
     /// together from the root.
     public static let maxNesting = 128
@@ -178,7 +178,7 @@ struct TOMLDocumentParser {
     func describeByte(_ c: UInt8) -> String {
         if c == 0x0D { return "a carriage return not followed by a line feed" }
         if c == 0x0A { return "a line break" }
-        if Self.isForbiddenControl(c) { return "control character U+00\(TOMLReader.hex(c))" }
+        if Self.isForbiddenControl(c) { return "control character U+00\(TOML.hex(c))" }
         return "'\(String(decoding: [c], as: UTF8.self))'"
     }
 
@@ -294,8 +294,8 @@ struct TOMLDocumentParser {
             let last = n == key.parts.count - 1
             let shown = DottedKey(parts: Array(key.parts[0...n])).dotted
             guard let child = table.children[part.name] else {
-                guard table.depth < TOMLReader.maxNesting else {
-                    throw error("tables and arrays nested deeper than \(TOMLReader.maxNesting)", at: headerOffset)
+                guard table.depth < TOML.maxNesting else {
+                    throw error("tables and arrays nested deeper than \(TOML.maxNesting)", at: headerOffset)
                 }
                 let node = TableNode(last ? .header : .implicit, at: headerPosition, depth: table.depth + 1)
                 if last && isArray {
@@ -365,8 +365,8 @@ struct TOMLDocumentParser {
                     throw TOMLParseError("dotted keys cannot add to the array of tables '\(shown)'", at: part.position)
                 }
             } else {
-                guard target.depth < TOMLReader.maxNesting else {
-                    throw TOMLParseError("tables and arrays nested deeper than \(TOMLReader.maxNesting)", at: part.position)
+                guard target.depth < TOML.maxNesting else {
+                    throw TOMLParseError("tables and arrays nested deeper than \(TOML.maxNesting)", at: part.position)
                 }
                 let node = TableNode(.dotted, at: part.position, depth: target.depth + 1)
                 target.add(part.name, .table(node, key: part.position))
@@ -406,8 +406,8 @@ struct TOMLDocumentParser {
     }
 
     mutating func checkNesting(_ depth: Int) throws(TOMLParseError) {
-        if depth > TOMLReader.maxNesting {
-            throw error("tables and arrays nested deeper than \(TOMLReader.maxNesting)")
+        if depth > TOML.maxNesting {
+            throw error("tables and arrays nested deeper than \(TOML.maxNesting)")
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgoEngine
 import Flask
 import Foundation
+import TOMLReader
 
 /// One domain of the system being audited.
 public struct DomainSpec: Sendable, Equatable, Codable {
@@ -49,7 +50,16 @@ public struct SystemInventory: Sendable, Equatable {
 
     /// Reads and checks a TOML system file (see docs/SYSTEM-FILE.md).
     public static func load(_ path: String) throws(InputError) -> SystemInventory {
-        let doc = try TOMLDocument(path: path)
+        try parse(TOMLDocument(path: path))
+    }
+
+    /// Reads a system file from text (tests); `path` names it in errors and anchors `xl` paths.
+    public static func parse(text: String, path: String) throws(InputError) -> SystemInventory {
+        try parse(TOMLDocument(text: text, path: path))
+    }
+
+    static func parse(_ doc: TOMLDocument) throws(InputError) -> SystemInventory {
+        let path = doc.path
         try doc.checkKeys(doc.root, allowed: ["boot", "domain"], name: "")
         var boot = BootSettings()
         var diagnostics: [XenCommandLine.Diagnostic] = []
@@ -81,7 +91,11 @@ public struct SystemInventory: Sendable, Equatable {
             var labelLocation = label == nil ? nil : doc.location(table: "domain", index: i, key: "label")
             if let xl = try doc.string(t, "xl", in: "domain", index: i) {
                 let xlPath = xl.hasPrefix("/") ? xl : baseDirectory.appendingPathComponent(xl).path
-                let config = try XLConfig.load(xlPath)
+                let config: XLConfig
+                do { config = try XLConfig.load(xlPath) } catch where error.location?.line == nil {
+                    // A config that cannot be read at all is reported where the system file names it.
+                    throw doc.error("xl config '\(xl)': \(error.message)", table: "domain", index: i, key: "xl")
+                }
                 if name == nil { name = config.name }
                 if label == nil {
                     label = config.seclabel
@@ -133,9 +147,12 @@ struct XLConfig {
     var seclabelLine: Int?
 
     static func load(_ path: String) throws(InputError) -> XLConfig {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw InputError("cannot read the xl config", file: path)
+        let bytes = try TOMLDocument.readBytes(path)
+        if let bad = firstInvalidUTF8Offset(bytes) {
+            let at = textPosition(of: bad, in: bytes)
+            throw InputError("not UTF-8 text (byte 0x\(String(bytes[bad], radix: 16)))", file: path, line: at.line, column: at.column)
         }
+        let text = String(decoding: bytes, as: UTF8.self)
         var config = XLConfig()
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)

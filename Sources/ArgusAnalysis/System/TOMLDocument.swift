@@ -26,19 +26,26 @@ struct TOMLDocument {
     init(bytes: [UInt8], path: String) throws(InputError) {
         self.path = path
         do {
-            root = try TOMLReader.parse(bytes: bytes)
+            root = try TOML.parse(bytes: bytes)
         } catch {
             throw InputError(error.message, file: path, line: error.position.line, column: error.position.column)
         }
     }
 
-    /// The file's bytes; refuses directories, devices and anything over `maxFileBytes`.
+    /// The file's bytes; refuses anything but a regular file (after symlinks), and anything
+    /// over `maxFileBytes` (so `/dev/zero` or a FIFO can neither hang nor exhaust memory).
     static func readBytes(_ path: String) throws(InputError) -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
             throw InputError("no such file", file: path)
         }
-        if isDirectory.boolValue { throw InputError("is a directory, not a file", file: path) }
+        var type = attributes[.type] as? FileAttributeType
+        if type == .typeSymbolicLink {
+            let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            type = (try? FileManager.default.attributesOfItem(atPath: resolved))?[.type] as? FileAttributeType
+        }
+        guard type == .typeRegular else {
+            throw InputError(type == .typeDirectory ? "is a directory, not a file" : "not a regular file", file: path)
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError("cannot read the file", file: path) }
         defer { try? handle.close() }
         guard let data = try? handle.read(upToCount: maxFileBytes + 1) else { return [] }
