@@ -113,6 +113,22 @@ import Testing
         }
     }
 
+    /// Undoing goes newest first, so the history must be in the order the changes were made.
+    @Test func historyIsOldestFirstAndNamesKnownReleases() {
+        let history = FlaskDefinitions.xenDefinitionHistory
+        #expect(history.count == 14)
+        let releases = FlaskDefinitions.xenReleases
+        for change in history {
+            #expect(releases.contains(change.since) && change.since.hasSuffix(".0"), "\(change.since)")
+            for backport in change.backports {
+                #expect(releases.contains(backport) && !backport.hasSuffix(".0"), "\(backport)")
+            }
+            #expect(!change.commits.isEmpty && !change.reason.isEmpty)
+        }
+        let order = history.map { releases.firstIndex(of: $0.since) ?? -1 }
+        #expect(order == order.sorted())
+    }
+
     /// A name head no longer has is located at the history entry that brings it back.
     @Test func removedNamesPointAtTheirHistoryEntry() throws {
         let old = try #require(FlaskDefinitions.xen(release: "4.12.0"))

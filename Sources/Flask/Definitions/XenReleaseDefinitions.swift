@@ -129,10 +129,11 @@ extension FlaskDefinitions {
     mutating func undo(_ change: XenDefinitionChange) {
         switch change.edit {
         case let .insertInitialSID(name, before):
-            let index = initialSIDs.firstIndex { $0.name == name }
-            precondition(index != nil && initialSIDs.indices.contains(index! + 1) && initialSIDs[index! + 1].name == before,
-                         "history: initial SID \(name) is not just before \(before)")
-            initialSIDs.remove(at: index!)
+            guard let index = initialSIDs.firstIndex(where: { $0.name == name }),
+                  index + 1 < initialSIDs.count, initialSIDs[index + 1].name == before else {
+                preconditionFailure("history: initial SID \(name) is not just before \(before)")
+            }
+            initialSIDs.remove(at: index)
             for position in initialSIDs.indices { initialSIDs[position].value = UInt32(position + 1) }
 
         case let .addPermissions(className, names, after):
@@ -153,11 +154,12 @@ extension FlaskDefinitions {
 
         case let .renamePermission(className, from, to):
             editPermissions(of: className) { permissions in
-                let index = permissions.firstIndex { $0.name == to }
-                precondition(index != nil && !permissions.contains { $0.name == from },
-                             "history: \(className) has no \(to) to rename back")
-                permissions[index!].name = from
-                permissions[index!].location = change.location
+                guard let index = permissions.firstIndex(where: { $0.name == to }),
+                      !permissions.contains(where: { $0.name == from }) else {
+                    preconditionFailure("history: \(className) has no \(to) to rename back to \(from)")
+                }
+                permissions[index].name = from
+                permissions[index].location = change.location
             }
         }
     }
