@@ -107,13 +107,18 @@ struct ConstraintClasses {
         }
     }
 
-    /// The permissions the constraints remove for rows `rs` and `rt`.
-    @inline(__always)
-    func removed(_ rs: Int, _ rt: Int) -> UInt32 {
-        var mask: UInt32 = 0
+    /// Adds to `removed[rt]`, for every row `rt`, the permissions the constraints remove from
+    /// row `rs` to row `rt`.
+    func addRemoved(from rs: Int, into removed: UnsafeMutableBufferPointer<UInt32>) {
         for g in groups {
-            mask |= g.failed[Int(g.classOfRow[rs]) * g.classCount + Int(g.classOfRow[rt])]
+            let base = Int(g.classOfRow[rs]) * g.classCount
+            g.failed.withUnsafeBufferPointer { failed in
+                g.classOfRow.withUnsafeBufferPointer { classOf in
+                    for rt in 0..<removed.count {
+                        removed[rt] |= failed[base + Int(classOf[rt])]
+                    }
+                }
+            }
         }
-        return mask
     }
 }

@@ -164,19 +164,32 @@ public struct DecisionTable: Sendable {
         let teColumn = rowContexts.map { column[Int($0.type)] }
         let bounded = rowContexts.map { policy.type($0.type).bounds != 0 }
         var cells = [AccessVector](repeating: .initial, count: n * n)
-        let later = LaterStages(evaluator: evaluator, tclass: tclass, rows: rowContexts,
-                                evaluation: evaluation)
+        let later = LaterStages(evaluator: evaluator, tclass: tclass, rows: rowContexts, evaluation: evaluation)
+        var removed = [UInt32](repeating: 0, count: n)
         for rs in 0..<n {
             let teRow = te[teColumn[rs]]
-            let s = rowContexts[rs]
-            let full = evaluation == .perPair || bounded[rs]
-            for rt in 0..<n {
-                let typeVector = teRow[teColumn[rt]]
-                if full && later.needed {
+            if later.needed && (evaluation == .perPair || bounded[rs]) {
+                // The full path, as libsepol computes it (bounds need the bounding type's decision).
+                let s = rowContexts[rs]
+                for rt in 0..<n {
                     var none: AccessEvaluator.Trace?
-                    cells[rs * n + rt] = evaluator.compute(s, rowContexts[rt], tclass: tclass, typeVector: typeVector, trace: &none)
-                } else {
-                    cells[rs * n + rt] = later.apply(typeVector, rs, rt)
+                    cells[rs * n + rt] = evaluator.compute(s, rowContexts[rt], tclass: tclass, typeVector: teRow[teColumn[rt]], trace: &none)
+                }
+                continue
+            }
+            removed.withUnsafeMutableBufferPointer { later.removed(from: rs, into: $0) }
+            teRow.withUnsafeBufferPointer { typeVectors in
+                teColumn.withUnsafeBufferPointer { columnOf in
+                    removed.withUnsafeBufferPointer { mask in
+                        cells.withUnsafeMutableBufferPointer { out in
+                            let row = rs * n
+                            for rt in 0..<n {
+                                var av = typeVectors[columnOf[rt]]
+                                av.allowed &= ~mask[rt]
+                                out[row + rt] = av
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -217,15 +230,17 @@ public struct DecisionTable: Sendable {
             transitionBits = evaluator.processTransitionBits
         }
 
-        @inline(__always)
-        func apply(_ typeVector: AccessVector, _ rs: Int, _ rt: Int) -> AccessVector {
-            var av = typeVector
-            if let constraints { av.allowed &= ~constraints.removed(rs, rt) }
-            if transitionBits != 0, av.allowed & transitionBits != 0,
-               roleForbidden[Int(roleRows[rs]) * roleCount + Int(roleRows[rt])] {
-                av.allowed &= ~transitionBits
+        /// What the constraints and the role check remove from row `rs` to every row.
+        func removed(from rs: Int, into out: UnsafeMutableBufferPointer<UInt32>) {
+            for rt in 0..<out.count { out[rt] = 0 }
+            constraints?.addRemoved(from: rs, into: out)
+            guard transitionBits != 0 else { return }
+            roleForbidden.withUnsafeBufferPointer { forbidden in
+                roleRows.withUnsafeBufferPointer { roleOf in
+                    let base = Int(roleOf[rs]) * roleCount
+                    for rt in 0..<out.count where forbidden[base + Int(roleOf[rt])] { out[rt] |= transitionBits }
+                }
             }
-            return av
         }
     }
 
