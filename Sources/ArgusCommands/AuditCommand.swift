@@ -3,10 +3,36 @@ import ArgumentParser
 import ArgusAnalysis
 import Flask
 import Foundation
+import XenProfile
+
+/// Which Xen the answer is for (docs/XEN-PROFILES.md).
+public struct XenOptions: ParsableArguments {
+    @Option(name: .customLong("xen"), help: ArgumentHelp(
+        "The Xen to predict: a release from 4.12.0 on, or head; +openxt for OpenXT's (default: the system file's [xen], else inferred).",
+        valueName: "version[+flavour]"))
+    public var xen: String?
+    @Option(name: .customLong("arch"), help: ArgumentHelp("The architecture Xen runs on: x86 (default) or arm.", valueName: "arch"))
+    public var arch: String?
+    @Option(name: .customLong("xl-info"), help: ArgumentHelp(
+        "The output of 'xl info' on the host: its Xen version, command line and architecture.", valueName: "file"))
+    public var xlInfo: String?
+    @Flag(help: "Decide even when the policy would not load on the selected Xen (the refusal becomes a warning).")
+    public var force = false
+
+    public init() {}
+
+    public var request: XenRequest { XenRequest(xen: xen, arch: arch, xlInfo: xlInfo) }
+}
+
+/// Xen would not boot with this system's command line: a finding (exit 1), not an answer.
+struct BootPanicFinding: Error {
+    var message: String
+}
 
 /// Options for commands that audit a policy over a system file.
 public struct SystemOptions: ParsableArguments {
     @OptionGroup public var policy: PolicyOptions
+    @OptionGroup(title: "Which Xen") public var xen: XenOptions
 
     @Option(name: .customLong("system"), help: ArgumentHelp("The system file (TOML): boot settings and domains.", valueName: "file"))
     public var systemFile: String
@@ -31,11 +57,35 @@ public struct SystemOptions: ParsableArguments {
         return values
     }
 
-    /// Loads the policy and the system file and binds them.
-    public func resolve() throws(InputError) -> ResolvedSystem {
-        let inventory = try SystemInventory.load(systemFile)
-        let loaded = try policy.load()
-        return try ResolvedSystem(inventory: inventory, policy: loaded, booleans: booleanValues())
+    /// Loads the system file, selects the Xen (saying so on standard error when it was
+    /// inferred), loads the policy with that Xen's numbering and refuses a policy that Xen
+    /// would not load (unless --force). `extraLabels`: see `ResolvedSystem`.
+    public func resolve(
+        in context: CommandContext, extraLabels: (SystemInventory) -> [(label: String, deviceModelTargetLabel: String?)] = { _ in [] }
+    ) throws -> ResolvedSystem {
+        let (inventory, loaded) = try loadForDeciding(in: context)
+        return try ResolvedSystem(inventory: inventory, policy: loaded, booleans: booleanValues(), extraLabels: extraLabels(inventory))
+    }
+
+    /// The inventory with its Xen selected and the policy loaded for that Xen.
+    func loadForDeciding(in context: CommandContext) throws -> (SystemInventory, Policy) {
+        var inventory = try SystemInventory.load(systemFile)
+        let selected = try XenSelection.select(
+            xen.request, table: inventory.xen, systemFile: systemFile,
+            policyPath: policy.policy, flaskDirectory: policy.flaskDirectory)
+        if let note = selected.note { context.standardError.write(note + "\n") }
+        inventory.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)
+        let loaded = try PolicyLoader(flaskDirectory: policy.flaskDirectory, mls: policy.mls, definitions: selected.definitions)
+            .load(policy.policy)
+        if let refusal = XenFit.refusal(policy: loaded, selected: selected, flaskDirectory: policy.flaskDirectory) {
+            guard xen.force else { throw InputError("\(refusal) (--force decides anyway)", file: policy.policy) }
+            context.standardError.write("argus: warning: \(refusal)\n")
+        }
+        if let panic = inventory.bootPanic {
+            context.standardOutput.write("\(systemFile): finding: \(inventory.profile) does not boot with this command line: \(panic)\n")
+            throw ExitCode(ArgusExitStatus.negative)
+        }
+        return (inventory, loaded)
     }
 }
 
@@ -62,7 +112,7 @@ public struct AuditCommand: ContextualCommand {
     public init() {}
 
     public func run(in context: CommandContext) throws {
-        let system = try options.resolve()
+        let system = try options.resolve(in: context)
         let audit = ArgoAudit(system)
         let policyPath = options.policy.policy
         let text: String
@@ -105,7 +155,7 @@ public struct QueryCommand: ContextualCommand {
     public init() {}
 
     public func run(in context: CommandContext) throws {
-        let system = try options.resolve()
+        let system = try options.resolve(in: context)
         let flows = ["argo", "register_any_source", "register_single_source", "send", "notify", "channel"]
         guard flows.contains(perm) else {
             throw InputError("unknown flow '\(perm)' (expected one of: \(flows.joined(separator: ", ")))")
