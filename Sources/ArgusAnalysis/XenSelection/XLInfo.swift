@@ -30,7 +30,7 @@ public struct XLInfo: Sendable, Equatable {
         guard let (versionText, line) = fields["xen_version"] else {
             throw InputError("no 'xen_version' line (is this the output of 'xl info'?)", file: path)
         }
-        guard let version = Self.version(versionText) else {
+        guard let version = Self.xenVersion(versionText) else {
             throw InputError("xen_version '\(versionText)' is not a Xen with Argo (\(XenVersion.first) to \(XenVersion.newestRelease), or a newer development version)",
                              file: path, line: line)
         }
@@ -41,10 +41,11 @@ public struct XLInfo: Sendable, Equatable {
         return XLInfo(version: version, versionText: versionText, commandLine: fields["xen_commandline"]?.value, arch: arch, path: path)
     }
 
-    /// `4.16.3` is that release; `4.16` (xl prints `xen_extra` after the minor, which is
-    /// `.3`, `-rc`, `-pre` or `-unstable`) with a suffix is the branch's development tree:
-    /// its newest release when the branch has releases (a stable branch), else head.
-    static func version(_ text: String) -> XenVersion? {
+    /// `4.16.3` is that release. xl prints `xen_extra` after the minor: `-unstable` is a
+    /// build of upstream's development branch (head); `-rc` or `-pre` a branch's development
+    /// tree: its newest release when the branch has releases (a stable branch), else head.
+    public static func xenVersion(_ text: String) -> XenVersion? {
+        if text.hasSuffix("-unstable") { return .head }
         let numeric = text.prefix { $0.isNumber || $0 == "." }
         let parts = numeric.split(separator: ".").compactMap { Int($0) }
         guard parts.count >= 2 else { return nil }
