@@ -218,4 +218,70 @@ struct VersionTree {
             #expect(runArgus(["audit", Fixtures.examplePolicyPath, "--system", system, "--xen", "head+qubes"]).status == 2)
         }
     }
+
+    /// argo_init's denial is logged with current= the toolstack (d0): explain-log names the
+    /// domain being created, and under OpenXT says such a line cannot come from that Xen.
+    @Test func explainLogNamesTheDomainArgoInitRefused() throws {
+        try Fixtures.withTemporaryDirectory { dir in
+            let log = dir.appendingPathComponent("dmesg.log").path
+            try "(XEN) avc:  denied  { enable } for current=d0 scontext=system_u:system_r:dm_dom_t tcontext=system_u:system_r:xen_t tclass=argo\n"
+                .write(toFile: log, atomically: true, encoding: .utf8)
+            func explain(_ xen: String) throws -> [String: Any] {
+                let r = runArgus(["explain-log", Fixtures.examplePolicyPath, "--system", Fixtures.exampleSystemPath, log,
+                                  "--format", "json", "--xen", xen])
+                #expect(r.status == 1, "\(r.err)")
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+                let records = try #require(json["explanations"] as? [[String: Any]] ?? json["records"] as? [[String: Any]], "\(json.keys)")
+                return try #require(records.first)
+            }
+            let upstream = try explain("head")
+            let notes = try #require(upstream["notes"] as? [String])
+            #expect(notes.contains { $0.hasPrefix("logged by argo_init at domain creation: current=d0 is the toolstack") && $0.contains("(stub-a1)") }, "\(notes)")
+            #expect(!notes.contains { $0.contains("differs from dom0's label") }, "not reported as dom0's own denial")
+            #expect((upstream["source"] as? [String: Any])?["name"] as? String == "stub-a1")
+            let openxt = try #require(try explain("4.21.0+openxt")["notes"] as? [String])
+            #expect(openxt.contains { $0.contains("Xen 4.21.0 (openxt, x86) makes this check without an AVC record") }, "\(openxt)")
+            #expect(!notes.contains { $0.contains("without an AVC record") })
+        }
+    }
+
+    /// flask=late: domains created before the policy load (dom0 by default, others when the
+    /// system file says so) have Argo state whatever `enable` says; the rest are checked.
+    @Test func lateLoadGivesArgoStateToEarlyDomains() throws {
+        try Fixtures.withTemporaryDirectory { dir in
+            let system = dir.appendingPathComponent("system.toml").path
+            func write(_ cmdline: String) throws {
+                try """
+                    [xen]
+                    version = "head"
+                    [boot]
+                    cmdline = "\(cmdline)"
+                    [[domain]]
+                    name = "dom0"
+                    domid = 0
+                    label = "system_u:system_r:dom0_t"
+                    [[domain]]
+                    name = "stub"
+                    domid = 7
+                    label = "system_u:system_r:dm_dom_t"
+                    created_before_policy = true
+                    [[domain]]
+                    name = "stub2"
+                    domid = 8
+                    label = "system_u:system_r:dm_dom_t"
+                    """.write(toFile: system, atomically: true, encoding: .utf8)
+            }
+            func argo() throws -> [String: Bool] {
+                let r = runArgus(["audit", Fixtures.examplePolicyPath, "--system", system, "--format", "json"])
+                #expect(r.status == 0, "\(r.err)")
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+                let domains = try #require(json["domains"] as? [[String: Any]])
+                return Dictionary(uniqueKeysWithValues: domains.map { ($0["name"] as! String, $0["argo"] as! Bool) })
+            }
+            try write("argo=1 flask=late")
+            #expect(try argo() == ["dom0": true, "stub": true, "stub2": false])
+            try write("argo=1 flask=enforcing")
+            #expect(try argo() == ["dom0": true, "stub": false, "stub2": false])
+        }
+    }
 }
