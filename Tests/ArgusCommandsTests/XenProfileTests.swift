@@ -284,4 +284,16 @@ struct VersionTree {
             #expect(try argo() == ["dom0": true, "stub": false, "stub2": false])
         }
     }
+
+    /// `policy validate --xen`: the definitions of that Xen, not a directory.
+    @Test func validateAgainstAXenRelease() throws {
+        try Fixtures.withTemporaryDirectory { dir in
+            let v = try VersionTree(release: "4.16.0", in: dir)
+            let own = runArgus(["policy", "validate", v.tree, "--xen", "4.16.0"])
+            #expect(own.status == 0 && !own.out.contains("warning"), "\(own.out)")
+            let head = runArgus(["policy", "validate", v.tree, "--xen", "head"])
+            #expect(head.out.contains("warning: initial SID domDM (13) has no context in the policy"), "\(head.out)")
+            #expect(runArgus(["policy", "validate", v.tree, "--xen", "head", "--flask-dir", v.flask]).status == 2)
+        }
+    }
 }
