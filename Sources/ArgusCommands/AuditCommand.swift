@@ -3,31 +3,6 @@ import ArgumentParser
 import ArgusAnalysis
 import Flask
 import Foundation
-import XenProfile
-
-/// Which Xen the answer is for (docs/XEN-PROFILES.md).
-public struct XenOptions: ParsableArguments {
-    @Option(name: .customLong("xen"), help: ArgumentHelp(
-        "The Xen to predict: a release from 4.12.0 on, or head; +openxt for OpenXT's (default: the system file's [xen], else inferred).",
-        valueName: "version[+flavour]"))
-    public var xen: String?
-    @Option(name: .customLong("arch"), help: ArgumentHelp("The architecture Xen runs on: x86 (default) or arm.", valueName: "arch"))
-    public var arch: String?
-    @Option(name: .customLong("xl-info"), help: ArgumentHelp(
-        "The output of 'xl info' on the host: its Xen version, command line and architecture.", valueName: "file"))
-    public var xlInfo: String?
-    @Flag(help: "Decide even when the policy would not load on the selected Xen (the refusal becomes a warning).")
-    public var force = false
-
-    public init() {}
-
-    public var request: XenRequest { XenRequest(xen: xen, arch: arch, xlInfo: xlInfo) }
-}
-
-/// Xen would not boot with this system's command line: a finding (exit 1), not an answer.
-struct BootPanicFinding: Error {
-    var message: String
-}
 
 /// Options for commands that audit a policy over a system file.
 public struct SystemOptions: ParsableArguments {
@@ -70,17 +45,12 @@ public struct SystemOptions: ParsableArguments {
     /// The inventory with its Xen selected and the policy loaded for that Xen.
     func loadForDeciding(in context: CommandContext) throws -> (SystemInventory, Policy) {
         var inventory = try SystemInventory.load(systemFile)
-        let selected = try XenSelection.select(
-            xen.request, table: inventory.xen, systemFile: systemFile,
-            policyPath: policy.policy, flaskDirectory: policy.flaskDirectory)
-        if let note = selected.note { context.standardError.write(note + "\n") }
+        let selected = try xen.select(policyPath: policy.policy, flaskDirectory: policy.flaskDirectory,
+                                      table: inventory.xen, systemFile: systemFile, in: context)
         inventory.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)
         let loaded = try PolicyLoader(flaskDirectory: policy.flaskDirectory, mls: policy.mls, definitions: selected.definitions)
             .load(policy.policy)
-        if let refusal = XenFit.refusal(policy: loaded, selected: selected, flaskDirectory: policy.flaskDirectory) {
-            guard xen.force else { throw InputError("\(refusal) (--force decides anyway)", file: policy.policy) }
-            context.standardError.write("argus: warning: \(refusal)\n")
-        }
+        try xen.admit(loaded, on: selected, flaskDirectory: policy.flaskDirectory, in: context)
         if let panic = inventory.bootPanic {
             context.standardOutput.write("\(systemFile): finding: \(inventory.profile) does not boot with this command line: \(panic)\n")
             throw ExitCode(ArgusExitStatus.negative)

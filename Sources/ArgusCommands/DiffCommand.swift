@@ -100,19 +100,13 @@ public struct DiffCommand: ContextualCommand {
         _ path: String, side: String, xenSpelling: String?, flaskDirectory: String?,
         inventory: SystemInventory, booleans: [String: Bool], in context: CommandContext
     ) throws -> (ResolvedSystem, SelectedXen) {
-        var request = xen.request
-        if let xenSpelling { request.xen = xenSpelling }
-        let selected = try XenSelection.select(
-            request, table: inventory.xen, systemFile: systemFile, policyPath: path, flaskDirectory: flaskDirectory)
-        if let note = selected.note { context.standardError.write("\(side): \(note)\n") }
+        let selected = try xen.select(policyPath: path, flaskDirectory: flaskDirectory, table: inventory.xen,
+                                      systemFile: systemFile, version: xenSpelling, side: side, in: context)
         var sideInventory = inventory
         sideInventory.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)
         let loader = PolicyLoader(flaskDirectory: flaskDirectory, mls: mls, definitions: selected.definitions)
         let system = try Self.resolve(path, side: side, loader: loader, inventory: sideInventory, booleans: booleans)
-        if let refusal = XenFit.refusal(policy: system.policy, selected: selected, flaskDirectory: flaskDirectory) {
-            guard xen.force else { throw InputError("\(side) policy \(path): \(refusal) (--force decides anyway)") }
-            context.standardError.write("argus: warning: \(side): \(refusal)\n")
-        }
+        try xen.admit(system.policy, on: selected, flaskDirectory: flaskDirectory, side: "\(side) policy", in: context)
         return (system, selected)
     }
 

@@ -26,17 +26,12 @@ public struct LintCommand: ContextualCommand {
 
     public func run(in context: CommandContext) throws {
         var inventory = try systemFile.map { path throws(InputError) in try SystemInventory.load(path) }
-        let selected = try XenSelection.select(
-            xen.request, table: inventory?.xen ?? XenTable(), systemFile: systemFile ?? "",
-            policyPath: policy.policy, flaskDirectory: policy.flaskDirectory)
-        if let note = selected.note { context.standardError.write(note + "\n") }
+        let selected = try xen.select(policyPath: policy.policy, flaskDirectory: policy.flaskDirectory,
+                                      table: inventory?.xen ?? XenTable(), systemFile: systemFile ?? "", in: context)
         inventory?.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)
         let loaded = try PolicyLoader(flaskDirectory: policy.flaskDirectory, mls: policy.mls, definitions: selected.definitions)
             .load(policy.policy)
-        if let refusal = XenFit.refusal(policy: loaded, selected: selected, flaskDirectory: policy.flaskDirectory) {
-            guard xen.force else { throw InputError("\(refusal) (--force decides anyway)", file: policy.policy) }
-            context.standardError.write("argus: warning: \(refusal)\n")
-        }
+        try xen.admit(loaded, on: selected, flaskDirectory: policy.flaskDirectory, in: context)
         var input = LintInput(policy: loaded)
         if let systemFile, let inventory {
             for d in inventory.domains {
