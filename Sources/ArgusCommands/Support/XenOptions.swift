@@ -45,8 +45,3 @@ public struct XenOptions: ParsableArguments {
         context.standardError.write("argus: warning: \(prefix)\(refusal)\n")
     }
 }
-
-/// Xen would not boot with this system's command line: a finding (exit 1), not an answer.
-struct BootPanicFinding: Error {
-    var message: String
-}
