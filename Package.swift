@@ -5,6 +5,7 @@ import PackageDescription
 //   CSepol (C: libsepol.a) -> Sepol (the only Swift file that touches C)
 //   -> Flask (definitions + policy model + loading)
 //   -> DecisionTable -> ArgoEngine -> ArgusAnalysis -> ArgusCommands -> argus
+// XenProfile (which Xen: plain values, no dependencies) is taken by ArgoEngine and up.
 let package = Package(
     name: "Argus",
     products: [
@@ -35,15 +36,18 @@ let package = Package(
         // TOML 1.0 from untrusted bytes, with the position of every key and value.
         .target(name: "TOMLReader"),
         .target(name: "DecisionTable", dependencies: ["Flask", "Sepol"]),
-        .target(name: "ArgoEngine", dependencies: ["DecisionTable", "Flask"]),
+        // Which Xen a prediction is for (version, flavour, arch, XSM build, boot options):
+        // plain values, no dependencies, so every layer from the engine up can take one.
+        .target(name: "XenProfile"),
+        .target(name: "ArgoEngine", dependencies: ["DecisionTable", "Flask", "XenProfile"]),
         .target(
             name: "ArgusAnalysis",
-            dependencies: ["ArgoEngine", "DecisionTable", "Flask", "TOMLReader", "Yams"]
+            dependencies: ["ArgoEngine", "DecisionTable", "Flask", "XenProfile", "TOMLReader", "Yams"]
         ),
         .target(
             name: "ArgusCommands",
             dependencies: [
-                "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask",
+                "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "XenProfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,7 +55,7 @@ let package = Package(
         // `make bench`: figures next to libsepol and memcpy baselines measured in the same run.
         .executableTarget(
             name: "ArgusBenchmarks",
-            dependencies: ["Sepol", "Flask", "DecisionTable", "ArgoEngine", "ArgusAnalysis", "PolicyGenerator"],
+            dependencies: ["Sepol", "Flask", "DecisionTable", "ArgoEngine", "ArgusAnalysis", "XenProfile", "PolicyGenerator"],
             path: "Benchmarks/ArgusBenchmarks"
         ),
 
@@ -60,18 +64,18 @@ let package = Package(
         .testTarget(
             name: "ArgoEngineTests",
             dependencies: [
-                "ArgoEngine", "TestSupport", "CXenArgo",
+                "ArgoEngine", "XenProfile", "TestSupport", "CXenArgo",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "TestSupport"]),
+        .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "XenProfile", "TestSupport"]),
         // TOMLKit (toml++) only as a second opinion on valid documents; see TOMLReader.
         .testTarget(name: "TOMLReaderTests", dependencies: ["TOMLReader", "ArgusAnalysis", "TestSupport", "TOMLKit"]),
         // <xen/argo.h> from libxen-dev, for the engine's ABI test only.
         .systemLibrary(name: "CXenArgo", path: "Tests/CXenArgo"),
         .testTarget(
             name: "ArgusAnalysisTests",
-            dependencies: ["ArgusAnalysis", "ArgoEngine", "Flask", "TestSupport"]
+            dependencies: ["ArgusAnalysis", "ArgoEngine", "Flask", "XenProfile", "TestSupport"]
         ),
         // Seeded Xen policies for tests and benchmarks (compiled with checkpolicy).
         .target(name: "PolicyGenerator", dependencies: ["Flask"], path: "Tests/PolicyGenerator"),

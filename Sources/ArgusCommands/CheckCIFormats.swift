@@ -88,6 +88,7 @@ enum CheckSARIF {
             "runs": [[
                 "tool": ["driver": driver],
                 "invocations": [["executionSuccessful": true, "exitCode": r.passed ? 0 : 1]],
+                "properties": ["xen": Dictionary(uniqueKeysWithValues: XenProfileJSON.fields(run.xen, basis: run.xenBasis).map { ($0.key, $0.value) })],
                 "results": results,
             ] as [String: Any]],
         ]
@@ -147,6 +148,9 @@ enum CheckJUnit {
         out += "    <properties>\n"
         out += "      <property name=\"policy\" value=\"\(escape(run.policy))\"/>\n"
         out += "      <property name=\"system\" value=\"\(escape(run.systemFile))\"/>\n"
+        for field in XenProfileJSON.fields(run.xen, basis: run.xenBasis) {
+            out += "      <property name=\"xen.\(field.key)\" value=\"\(escape(field.value))\"/>\n"
+        }
         if let base = run.baselinePolicy { out += "      <property name=\"baseline\" value=\"\(escape(base))\"/>\n" }
         out += "      <property name=\"today\" value=\"\(r.today)\"/>\n"
         out += "    </properties>\n"

@@ -2,6 +2,7 @@ import ArgumentParser
 import ArgusAnalysis
 import Flask
 import Foundation
+import XenProfile
 
 /// `argus check`: the CI gate. A rules file says which Argo flows must never or must always
 /// exist; exit 1 when the policy breaks one.
@@ -43,15 +44,19 @@ public struct CheckCommand: ContextualCommand {
             date = CalendarDate.today()
         }
         let rules = try CheckRulesFile.load(rulesFile)
-        let system = try options.resolve()
+        let system = try options.resolve(in: context)
         var baseline: ResolvedSystem?
         if let baselinePolicy {
-            let loader = try PolicyLoader(flaskDirectory: options.policy.flaskDirectory, mls: options.policy.mls)
+            guard let definitions = FlaskDefinitions.xen(release: system.profile.version.definitionsRelease) else {
+                throw InputError("Argus has no FLASK definitions for \(system.profile)")
+            }
+            let loader = PolicyLoader(flaskDirectory: options.policy.flaskDirectory, mls: options.policy.mls, definitions: definitions)
             baseline = try DiffCommand.resolve(baselinePolicy, side: "baseline", loader: loader,
                                                inventory: system.inventory, booleans: options.booleanValues())
         }
         let report = try PolicyCheck(rules: rules, today: date).run(system, baseline: baseline)
-        let run = CheckRun(policy: options.policy.policy, systemFile: options.systemFile, baselinePolicy: baselinePolicy, report: report)
+        let run = CheckRun(policy: options.policy.policy, systemFile: options.systemFile, baselinePolicy: baselinePolicy, report: report,
+                           xen: system.profile, xenBasis: system.inventory.profileBasis)
         let text: String = switch format {
         case .text: CheckFormatter.text(run)
         case .json: try CheckFormatter.json(run)
@@ -74,4 +79,7 @@ public struct CheckRun: Sendable, Equatable {
     public var systemFile: String
     public var baselinePolicy: String?
     public var report: CheckReport
+    /// The Xen the check was made for, and how it was chosen.
+    public var xen: XenProfile = .head
+    public var xenBasis: String = "stated"
 }

@@ -40,30 +40,29 @@ public struct SimulateCommand: ContextualCommand {
             throw InputError("no such file or cannot read it", file: scenario)
         }
         let parsed = try ScenarioParser.parse(yaml, file: scenario)
-        let inventory = try SystemInventory.load(options.systemFile)
-        let policy = try options.policy.load()
         // Domains the scenario creates need their SIDs (and target SIDs) in the table too.
-        var extras: [(label: String, deviceModelTargetLabel: String?)] = []
-        for step in parsed.steps {
-            if case .create(_, _, let label, _, let target, _) = step.operation {
-                let targetLabel = target.flatMap { t in inventory.domains.first { $0.name == t }?.label }
-                extras.append((label, targetLabel))
+        let system = try options.resolve(in: context) { inventory in
+            parsed.steps.compactMap { step in
+                guard case .create(_, _, let label, _, let target, _) = step.operation else { return nil }
+                return (label, target.flatMap { t in inventory.domains.first { $0.name == t }?.label })
             }
         }
-        let system = try ResolvedSystem(inventory: inventory, policy: policy, booleans: options.booleanValues(), extraLabels: extras)
+        let policy = system.policy
         let decider = TableDecider(system: system)
         let domains = system.domains.enumerated().map { i, d in
             SimulationDomain(name: d.name, domid: d.domid, label: d.label, sid: system.sids[i],
-                             privileged: d.privileged, deviceModelTarget: d.target)
+                             privileged: d.privileged, deviceModelTarget: d.target, createdBeforePolicy: d.createdBeforePolicy)
         }
         let simulator = try ScenarioSimulator(
-            settings: ArgoBootSettings(system.boot, decider: decider), domains: domains,
+            settings: ArgoBootSettings(system.boot, profile: system.profile, decider: decider), domains: domains,
             resolveLabel: { label in (try? policy.context(label)).flatMap { system.table.sid(of: $0) } })
         let result = try simulator.run(parsed)
 
         if let trace {
-            if trace == "-" { context.standardOutput.write(result.traceText) }
-            else { try writeAtomically(Array(result.traceText.utf8), to: trace) }
+            // The first line names the Xen the trace is for.
+            let text = XenProfileJSON.traceHeader(system.profile, basis: system.inventory.profileBasis) + "\n" + result.traceText
+            if trace == "-" { context.standardOutput.write(text) }
+            else { try writeAtomically(Array(text.utf8), to: trace) }
         }
         if let dumpRings {
             do { try FileManager.default.createDirectory(atPath: dumpRings, withIntermediateDirectories: true) } catch {
@@ -113,7 +112,7 @@ public struct TrafficOptions: ParsableArguments {
         configuration.ringSize = ringSize
         configuration.sizes = try TrafficConfiguration.parseSizes(sizes)
         configuration.churnEvery = churnEvery
-        let system = try options.resolve()
+        let system = try options.resolve(in: context)
         let simulator = try TrafficSimulator(system: system, configuration: configuration)
         let environment = ProcessInfo.processInfo.environment
         let bar = TrafficProgressBar(enabled: isatty(2) != 0 && context.standardError is FileDescriptorOutput

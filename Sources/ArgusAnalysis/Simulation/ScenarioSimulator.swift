@@ -37,7 +37,8 @@ public final class ScenarioSimulator {
             }
             do {
                 try hypervisor.createDomain(ArgoDomainSpec(domid: domain.domid, name: domain.name, sid: domain.sid,
-                                                       isControl: domain.privileged, isCompat: domain.compat))
+                                                       isControl: domain.privileged, isCompat: domain.compat,
+                                                       createdBeforePolicy: domain.createdBeforePolicy))
             } catch {
                 throw InputError("domain '\(domain.name)': domid \(domain.domid) is \(error == .domidInUse(domain.domid) ? "already in use" : "reserved")")
             }
@@ -262,8 +263,7 @@ public final class ScenarioSimulator {
 
         case .softReset(let domain):
             let id = try resolve(domain, step, file)
-            hypervisor.softResetDomain(id)
-            return Outcome(domainName: displayName(id), ret: 0)
+            return Outcome(domainName: displayName(id), ret: hypervisor.softResetDomain(id))
 
         case .create(let name, let domid, let label, let privileged, let target, let compat):
             guard Self.isName(name), name != "any" else { throw InputError("'\(name)' cannot name a domain", file: file, line: step.line) }
