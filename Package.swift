@@ -49,8 +49,11 @@ let package = Package(
             dependencies: [
                 "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "XenProfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["BuildInfo"]
         ),
+        // `argus --version`: the git commit of the build, generated before every build (README, "Install").
+        .plugin(name: "BuildInfo", capability: .buildTool(), path: "Plugins/BuildInfo"),
         .executableTarget(name: "argus", dependencies: ["ArgusCommands"]),
         // `make bench`: figures next to libsepol and memcpy baselines measured in the same run.
         .executableTarget(
@@ -84,7 +87,7 @@ let package = Package(
 )
 
 // Settings for every target in one place: Swift 6 mode with strict concurrency.
-for target in package.targets where target.type != .system && target.name != "CSepolGuard" {
+for target in package.targets where target.type != .system && target.type != .plugin && target.name != "CSepolGuard" {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     settings.append(.enableUpcomingFeature("ExistentialAny"))

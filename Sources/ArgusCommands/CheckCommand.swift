@@ -14,11 +14,11 @@ public struct CheckCommand: ContextualCommand {
             The rules file (TOML, docs/CHECK-RULES.md) has [[never]], [[must]] and [[exempt]] tables with \
             from, to (pair flows only), flow, reason and, for exemptions, until (the last valid day). \
             Selectors: a domain name, type:NAME, attr:NAME or *. With --baseline, violations the old \
-            policy already had are reported but do not fail. Formats: text, json, sarif (2.1.0), junit, \
-            markdown.
+            policy already had are reported but do not fail. Formats: text, json, sarif (2.1.0, for GitHub \
+            code scanning), junit, markdown, codeclimate (GitLab's code-quality report); docs/CI.md.
             """
     )
-    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json, sarif, junit, markdown }
+    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json, sarif, junit, markdown, codeclimate }
 
     @OptionGroup public var options: SystemOptions
     @Option(name: .customLong("rules"), help: ArgumentHelp("The rules file (TOML).", valueName: "file"))
@@ -29,7 +29,7 @@ public struct CheckCommand: ContextualCommand {
     @Option(name: .customLong("today"), help: ArgumentHelp(
         "The date exemptions are checked against (default: today).", valueName: "YYYY-MM-DD"))
     public var today: String?
-    @Option(help: "Output format: text, json, sarif, junit or markdown.") public var format: Format = .text
+    @Option(help: "Output format: text, json, sarif, junit, markdown or codeclimate.") public var format: Format = .text
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     public var output: String?
 
@@ -63,6 +63,7 @@ public struct CheckCommand: ContextualCommand {
         case .sarif: try CheckSARIF.render(run)
         case .junit: CheckJUnit.render(run)
         case .markdown: CheckFormatter.markdown(run)
+        case .codeclimate: try CheckCodeClimate.render(run, relativeTo: FileManager.default.currentDirectoryPath)
         }
         if let output {
             try writeAtomically(Array(text.utf8), to: output)
