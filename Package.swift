@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // SHA-256 for the fingerprints of CI findings.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libsepol's policydb API is only exported by the static archive; the module map
@@ -49,6 +51,7 @@ let package = Package(
             dependencies: [
                 "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "XenProfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             plugins: ["BuildInfo"]
         ),

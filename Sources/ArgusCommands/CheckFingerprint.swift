@@ -5,7 +5,7 @@ import ArgusAnalysis
 /// Code Climate `fingerprint` (GitLab's code-quality report compares them between the base
 /// branch and a merge request).
 ///
-/// The fingerprint is SHA-256 over what the finding *is*, one field a line:
+/// The fingerprint is SHA-256 (swift-crypto) over what the finding *is*, one field a line:
 ///
 ///     argus-check/v1
 ///     <finding kind>          forbidden-flow, missing-flow, expired-exemption, unused-exemption
@@ -36,7 +36,7 @@ enum CheckFingerprint {
 
     /// 64 hex digits.
     static func of(kind: String, rule: CheckRule, instance: FlowInstance?, rules: [CheckRule]) -> String {
-        SHA256.hex(identity(kind: kind, rule: rule, instance: instance, rules: rules).utf8)
+        FindingDigest.hex(identity(kind: kind, rule: rule, instance: instance, rules: rules).utf8)
     }
 
     static func of(_ finding: CheckFinding, in report: CheckReport) -> String {

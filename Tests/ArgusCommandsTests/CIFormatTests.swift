@@ -29,7 +29,7 @@ import TestSupport
          "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"),
     ])
     func sha256KnownAnswers(input: String, digest: String) {
-        #expect(SHA256.hex(input.utf8) == digest)
+        #expect(FindingDigest.hex(input.utf8) == digest)
     }
 
     /// Lengths around the 55/56/64-byte padding boundaries, against coreutils' sha256sum.
@@ -46,7 +46,7 @@ import TestSupport
             try input.fileHandleForWriting.close()
             let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
-            #expect(text.hasPrefix(SHA256.hex(bytes) + " "), "length \(length): \(text)")
+            #expect(text.hasPrefix(FindingDigest.hex(bytes) + " "), "length \(length): \(text)")
         }
     }
 
@@ -202,7 +202,7 @@ import TestSupport
         #expect(CheckFingerprint.identity(kind: "forbidden-flow", rule: rules[1], instance: instance, rules: rules)
                 == "argus-check/v1\nforbidden-flow\nnever\na1\ndom0\nsend\n2\na1\ndom0")
         #expect(CheckFingerprint.of(kind: "forbidden-flow", rule: rules[0], instance: instance, rules: rules)
-                == SHA256.hex("argus-check/v1\nforbidden-flow\nnever\na1\ndom0\nsend\n1\na1\ndom0".utf8))
+                == FindingDigest.hex("argus-check/v1\nforbidden-flow\nnever\na1\ndom0\nsend\n1\na1\ndom0".utf8))
     }
 
     // MARK: SARIF 2.1.0
