@@ -4,11 +4,25 @@ import Flask
 import Sepol
 
 /// A rule behind a decision: its text and, when the policy was compiled from source, where it stands.
-public struct RuleReference: Sendable, Equatable, Codable {
+public struct RuleReference: Sendable, Hashable, Codable {
     public var text: String
     public var location: SourceLocation?
 
+    public init(text: String, location: SourceLocation?) {
+        self.text = text
+        self.location = location
+    }
+
     public var description: String { location.map { "\($0): \(text)" } ?? text }
+}
+
+extension [RuleReference] {
+    /// Each rule once, in first-seen order (several entries of the binary can come from one
+    /// statement, and a statement can grant several entries of one decision).
+    public var withoutRepeats: [RuleReference] {
+        var seen = Set<RuleReference>()
+        return filter { seen.insert($0).inserted }
+    }
 }
 
 /// Why one hook answered as it did, step by step.
@@ -83,7 +97,7 @@ public struct Explainer: Sendable {
             }
         }
         return HookExplanation(hook: p.rawValue, source: d[i].name, target: j.map { d[$0].name },
-                               allowed: verdict.allowed, steps: steps, rules: rules)
+                               allowed: verdict.allowed, steps: steps, rules: rules.withoutRepeats)
     }
 
     /// Explains a flow of the audit as the chain of hooks and boot settings it rests on.

@@ -166,7 +166,7 @@ public struct AVCExplainer: Sendable {
             return AVCExplanation(
                 line: record.line, record: record.text, decision: record.denied ? "denied" : "granted",
                 permission: name, hook: hook, source: source, target: target,
-                scontext: scontext, tcontext: tcontext, notes: notes, reasons: reasons, rules: rules, suggestion: suggestion)
+                scontext: scontext, tcontext: tcontext, notes: notes, reasons: reasons, rules: rules.withoutRepeats, suggestion: suggestion)
         }
     }
 
