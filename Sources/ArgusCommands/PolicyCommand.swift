@@ -10,7 +10,7 @@ public struct PolicyOptions: ParsableArguments {
     public var policy: String
 
     @Option(name: .customLong("flask-dir"), help: ArgumentHelp(
-        "Hypervisor definitions (security_classes, access_vectors, initial_sids); default: Xen's, built in.",
+        "Hypervisor definitions (security_classes, access_vectors, initial_sids); default: a flask/ directory in or beside a source tree (or Xen's own layout), else the selected Xen's, built in.",
         valueName: "dir"))
     public var flaskDirectory: String?
 

@@ -73,8 +73,20 @@ import TestSupport
         #expect(r.out.contains("ARGO006 argo-without-enable: dm_dom_t"))
         #expect(r.out.contains("ARGO004 send-never-delivered: dm_dom_t may send to tenant_a_t_target"))
         #expect(r.out.contains("ARGO003 ring-never-fed: tenant_b_t may register_single_source for itself"))
-        #expect(r.out.contains("ARGO003 ring-never-fed: uivm_t may register_single_source for tenant_a_t"))
+        // One rule on an attribute: one finding, each type it reaches listed inside it.
+        #expect(r.out.contains("argo.te:49: ARGO003 ring-never-fed: 2 cases on this rule\n    allow uivm_t tenant_guest:argo register_single_source;\n"
+                               + "      - uivm_t may register_single_source for tenant_a_t"), "\(r.out)")
+        #expect(r.out.contains("      - uivm_t may register_single_source for tenant_b_t"))
         #expect(r.out.contains("domain types from the system file"))
+    }
+
+    @Test func oneFindingPerCheckAndRuleLine() throws {
+        let policy = try Fixtures.examplePolicy()
+        let report = try ArgoLint.run(LintInput(policy: policy, boot: nil, domainLabels: nil))
+        let keys = report.findings.compactMap { f in f.location.map { "\(f.id) \($0) \(f.rule ?? "")" } }
+        #expect(Set(keys).count == keys.count, "\(keys)")
+        #expect(report.findings.contains { $0.cases.count > 1 }, "the example has a rule on an attribute that reaches two types")
+        #expect(report.findings.allSatisfy { $0.cases.count == 1 ? $0.message == $0.cases[0] : $0.message == "\($0.cases.count) cases on this rule" })
     }
 
     @Test func wildcardFindingNeedsBootSettingsThatRefuseIt() throws {

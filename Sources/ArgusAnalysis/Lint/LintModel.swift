@@ -8,11 +8,14 @@ public struct LintFinding: Sendable, Equatable, Codable {
     public var id: String
     /// The check's short name (`hypervisor-permission-off-xen`…).
     public var check: String
+    /// The first case, or "N cases on this rule" when one rule line gave several.
     public var message: String
     /// Where the rule stands (from the source tree), nil for a binary policy or a policy-wide finding.
     public var location: SourceLocation?
     /// The rule as written (or written back from the binary).
     public var rule: String?
+    /// Every case this one rule line gives (one per type or type pair it expands to), in order.
+    public var cases: [String]
 
     public init(id: String, check: String, message: String, reference: RuleReference?) {
         self.id = id
@@ -20,6 +23,25 @@ public struct LintFinding: Sendable, Equatable, Codable {
         self.message = message
         location = reference?.location
         rule = reference?.text
+        cases = [message]
+    }
+
+    /// Findings of one check on one rule line, merged into one that lists every case.
+    static func grouped(_ findings: [LintFinding]) -> [LintFinding] {
+        var out: [LintFinding] = []
+        var index: [String: Int] = [:]
+        for f in findings {
+            guard let location = f.location, let rule = f.rule else { out.append(f); continue }
+            let key = "\(f.id)|\(location)|\(rule)"
+            if let i = index[key] {
+                out[i].cases += f.cases
+                out[i].message = "\(out[i].cases.count) cases on this rule"
+            } else {
+                index[key] = out.count
+                out.append(f)
+            }
+        }
+        return out
     }
 }
 
@@ -112,7 +134,8 @@ struct LintIssue: Sendable {
     }
 }
 
-/// The result of linting a policy: the findings, sorted and without duplicates.
+/// The result of linting a policy: the findings, sorted, without duplicates, one per check
+/// and rule line (a rule on an attribute gives one finding listing each type it reaches).
 public struct LintReport: Sendable, Codable, Equatable {
     public var policy: String
     /// How domain types were chosen: "system file" or "policy".
@@ -145,6 +168,6 @@ public enum ArgoLint {
             policy: input.policy.origin.path,
             domainTypesFrom: input.domainLabels == nil ? "policy" : "system file",
             domainTypes: facts.sortedDomainTypes.map(facts.name),
-            findings: findings)
+            findings: LintFinding.grouped(findings))
     }
 }
