@@ -76,6 +76,9 @@ public struct AuditCommand: ContextualCommand {
     @Option(help: "Output format: text, json, csv, dot or html (one self-contained page).") public var format: Format = .text
     @Flag(help: "Explain every decision: hooks, SIDs and contexts, and the rules or reasons behind it.")
     public var explain = false
+
+    @Flag(help: "Text: list every channel on its own line instead of a summary per source domain.")
+    public var verbose = false
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     public var output: String?
 
@@ -90,7 +93,7 @@ public struct AuditCommand: ContextualCommand {
         case .text:
             let color = output == nil && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
                 && context.standardOutput is FileDescriptorOutput
-            text = AuditRenderer.text(audit, policyPath: policyPath, color: color)
+            text = AuditRenderer.text(audit, policyPath: policyPath, color: color, verbose: verbose)
                 + (explain ? AuditRenderer.explanations(audit) : "")
         case .json: text = AuditRenderer.json(audit, policyPath: policyPath, explain: explain)
         case .csv: text = AuditRenderer.csv(audit)

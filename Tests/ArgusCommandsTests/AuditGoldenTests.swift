@@ -33,6 +33,31 @@ func relativePaths(_ text: String) -> String {
         Golden.expectMatch(relativePaths(r.out), golden: "audit/example.\(format == "text" ? "txt" : format)")
     }
 
+    /// `--verbose` lists every channel; the summary says the same channels per source domain.
+    @Test func verboseListsEveryChannelAndTheSummaryAgrees() throws {
+        let r = runArgus(["audit", policy, "--system", system, "--verbose"])
+        #expect(r.status == 0, "\(r.err)")
+        Golden.expectMatch(relativePaths(r.out), golden: "audit/example-verbose.txt")
+        let summary = runArgus(["audit", policy, "--system", system]).out
+        let listed = r.out.components(separatedBy: "\nChannels (").last!.split(separator: "\n").dropFirst()
+            .map { $0.trimmingCharacters(in: .whitespaces).components(separatedBy: " -> ") }
+        #expect(listed.count > 10)
+        var bySource: [String: Set<String>] = [:]
+        for pair in listed { bySource[pair[0], default: []].insert(pair[1]) }
+        let names = ["dom0", "netvm", "uivm", "a1", "a2", "b1", "isolated", "stub-a1"]
+        for line in summary.components(separatedBy: ", by source (--verbose lists each):\n").last!.split(separator: "\n") {
+            let parts = line.trimmingCharacters(in: .whitespaces).components(separatedBy: " -> ")
+            guard parts.count == 2 else { continue }
+            let source = parts[0]
+            let targets: Set<String> = parts[1].hasPrefix("every domain but ")
+                ? Set(names).subtracting(parts[1].dropFirst("every domain but ".count).components(separatedBy: ", ").map { $0 == "itself" ? source : $0 })
+                : Set(parts[1].components(separatedBy: ", ").map { $0 == "itself" ? source : $0 })
+            #expect(targets == bySource[source], "\(source): \(targets) vs \(bySource[source] ?? [])")
+            bySource[source] = nil
+        }
+        #expect(bySource.isEmpty, "sources missing from the summary: \(bySource.keys)")
+    }
+
     @Test func auditJSONHonoursTheContract() throws {
         let r = runArgus(["audit", policy, "--system", system, "--format", "json"])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])

@@ -8,7 +8,9 @@ public enum AuditRenderer {
 
     // MARK: text
 
-    public static func text(_ audit: ArgoAudit, policyPath: String, color: Bool) -> String {
+    /// The text audit. Channels are summarised per source domain ("a1 -> dom0, netvm" or
+    /// "uivm -> every domain but netvm, isolated"); `verbose` lists each channel on its own line.
+    public static func text(_ audit: ArgoAudit, policyPath: String, color: Bool, verbose: Bool = false) -> String {
         let sys = audit.system
         let d = sys.domains
         var out = "Argo audit of \(sys.inventory.path) under \(policyPath)\n"
@@ -57,8 +59,34 @@ public enum AuditRenderer {
             out += "\n"
         }
         let channels = (0..<d.count).flatMap { i in (0..<d.count).filter { audit.has(.channel, i, $0) }.map { (i, $0) } }
-        out += "\nChannels (\(channels.count)):\n"
-        for (i, j) in channels { out += "  \(d[i].name) -> \(d[j].name)\n" }
+        if verbose {
+            out += "\nChannels (\(channels.count)):\n"
+            for (i, j) in channels { out += "  \(d[i].name) -> \(d[j].name)\n" }
+        } else {
+            out += "\nChannels (\(channels.count)), by source (--verbose lists each):\n" + channelSummary(audit)
+        }
+        return out
+    }
+
+    /// One line per source domain: the domains it has a channel to, or, when that is most of
+    /// them, the ones it has none to; the domains with no channel at all last.
+    static func channelSummary(_ audit: ArgoAudit) -> String {
+        let d = audit.system.domains
+        var out = ""
+        var silent: [String] = []
+        for i in 0..<d.count {
+            let reached = (0..<d.count).filter { audit.has(.channel, i, $0) }
+            if reached.isEmpty { silent.append(d[i].name); continue }
+            if reached.count == d.count {
+                out += "  \(d[i].name) -> every domain (itself included)\n"
+            } else if reached.count * 2 > d.count {
+                let missed = (0..<d.count).filter { !audit.has(.channel, i, $0) }.map { $0 == i ? "itself" : d[$0].name }
+                out += "  \(d[i].name) -> every domain but \(missed.joined(separator: ", "))\n"
+            } else {
+                out += "  \(d[i].name) -> \(reached.map { $0 == i ? "itself" : d[$0].name }.joined(separator: ", "))\n"
+            }
+        }
+        if !silent.isEmpty { out += "  no channel from: \(silent.joined(separator: ", "))\n" }
         return out
     }
 
