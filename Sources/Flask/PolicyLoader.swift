@@ -122,7 +122,9 @@ public struct PolicyLoader: Sendable {
     private func readImage(_ bytes: [UInt8], path: String) throws(InputError) -> PolicyImage {
         let image: PolicyImage
         do { image = try LibSepol.readPolicy(bytes) } catch {
-            throw InputError("libsepol cannot read the policy: \(error.message)", file: path)
+            // Argus's own checks name the part of the binary that is wrong; libsepol's say less.
+            let message = error.message.hasPrefix("corrupt binary policy") ? error.message : "libsepol cannot read the policy: \(error.message)"
+            throw InputError(message, file: path)
         }
         guard image.platform == .xen else { throw InputError("an SELinux policy, not a Xen policy", file: path) }
         return image
