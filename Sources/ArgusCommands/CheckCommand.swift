@@ -46,7 +46,8 @@ public struct CheckCommand: ContextualCommand {
         let system = try options.resolve()
         var baseline: ResolvedSystem?
         if let baselinePolicy {
-            let loader = try PolicyLoader(flaskDirectory: options.policy.flaskDirectory, mls: options.policy.mls)
+            var loader = try PolicyLoader(flaskDirectory: options.policy.flaskDirectory, mls: options.policy.mls)
+            loader.toolLimits = try options.policy.compileLimits.limits()
             baseline = try DiffCommand.resolve(baselinePolicy, side: "baseline", loader: loader,
                                                inventory: system.inventory, booleans: options.booleanValues())
         }

@@ -30,6 +30,7 @@ public struct DiffCommand: ContextualCommand {
         "Hypervisor definitions both policies are built with; default: found beside each tree, else Xen's.", valueName: "dir"))
     public var flaskDirectory: String?
     @Flag(help: "Build policy source trees with MLS (Xen's CONFIG_MLS).") public var mls = false
+    @OptionGroup public var compileLimits: CompileLimitOptions
     @Option(name: .customLong("bool"), help: ArgumentHelp(
         "Set a policy boolean on both sides, as flask-set-bool would (repeatable).", valueName: "name=true|false"))
     public var booleans: [String] = []
@@ -54,7 +55,8 @@ public struct DiffCommand: ContextualCommand {
         systemOptions.booleans = booleans
         let booleanValues = try systemOptions.booleanValues()
         let inventory = try SystemInventory.load(systemFile)
-        let loader = try PolicyLoader(flaskDirectory: flaskDirectory, mls: mls)
+        var loader = try PolicyLoader(flaskDirectory: flaskDirectory, mls: mls)
+        loader.toolLimits = try compileLimits.limits()
         let old = try Self.resolve(oldPolicy, side: "OLD", loader: loader, inventory: inventory, booleans: booleanValues)
         let new = try Self.resolve(newPolicy, side: "NEW", loader: loader, inventory: inventory, booleans: booleanValues)
 

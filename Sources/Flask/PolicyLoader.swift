@@ -10,6 +10,8 @@ public struct PolicyLoader: Sendable {
     public var mls: Bool
     /// Initial SID names in hypervisor order (number = index + 1).
     public var initialSIDNames: [String]
+    /// Time, memory and output limits for m4 and checkpolicy.
+    public var toolLimits = ToolLimits()
 
     public init(flaskDirectory: URL? = nil, mls: Bool = false, initialSIDNames: [String]) {
         self.flaskDirectory = flaskDirectory
@@ -47,10 +49,10 @@ public struct PolicyLoader: Sendable {
         if bytes.count >= 4 && Self.littleEndianWord(bytes, 0) & 0xffff_fff0 == LibSepol.policyMagic & 0xffff_fff0 {
             return try loadBinary(bytes, path: path)
         }
-        guard let text = String(validating: bytes, as: UTF8.self), !bytes.contains(0) else {
+        guard let text = String(validating: bytes, as: UTF8.self).map(PolicyCompiler.unixLineEnds), !bytes.contains(0) else {
             throw InputError("not a policy: neither a binary Xen policy nor policy.conf text", file: path)
         }
-        let binary = try PolicyCompiler.compileConf(text, file: path)
+        let binary = try PolicyCompiler.compileConf(text, file: path, limits: toolLimits)
         let image = try readImage(binary, path: path)
         return Policy(
             image: image, origin: .policyConf(path: path), binary: binary,
@@ -103,8 +105,8 @@ public struct PolicyLoader: Sendable {
     }
 
     private func compileTree(_ tree: SourceTree, path: String) throws(InputError) -> Policy {
-        let conf = try PolicyCompiler.preprocessTree(tree, mls: mls)
-        let binary = try PolicyCompiler.compileConf(conf, file: path, mls: mls)
+        let conf = try PolicyCompiler.preprocessTree(tree, mls: mls, displayRoot: path, limits: toolLimits)
+        let binary = try PolicyCompiler.compileConf(conf, file: path, mls: mls, sourceRoot: path, limits: toolLimits)
         let image = try readImage(binary, path: path)
         // Make the #line paths readable from where the user stands: prefix the tree path.
         var origins = RuleOriginIndex(scanning: conf, file: path)

@@ -140,6 +140,7 @@ import TestSupport
         var outcome = Outcome()
         let input = try Self.example()
         let values: [UInt32] = [0xffff_ffff, 0x7fff_ffff, 0x0100_0000, 0x0001_0000]
+        let refusalsBefore = LibSepol.guardRefusals
         for offset in 0..<(input.count - 3) {
             let value = values[offset % values.count]
             var bytes = input
@@ -147,6 +148,8 @@ import TestSupport
             Self.exercise(bytes, label: "huge-\(offset)=\(value)", outcome: &outcome)
         }
         #expect(outcome.refused > 5_000)
+        // The symbol-count guard (CSepolGuard) refused the counts libsepol would have allocated by.
+        #expect(LibSepol.guardRefusals >= refusalsBefore + 8, "\(LibSepol.guardRefusals - refusalsBefore) guard refusals")
         try Self.replayUnderMemoryLimit(outcome.slowest)
     }
 
