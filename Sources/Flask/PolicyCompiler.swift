@@ -55,7 +55,7 @@ public enum PolicyCompiler {
         guard result.status == 0 else {
             throw SourceSandbox.m4Error(result.stderr, status: result.status, root: shown)
         }
-        return unixLineEnds(result.stdout.replacingOccurrences(of: "#line 1 \"\(prelude.path)\"\n", with: ""))
+        return unixLineEnds(result.stdout)
     }
 
     /// CRLF line ends as LF (the same line numbers): checkpolicy's scanner knows no carriage returns.

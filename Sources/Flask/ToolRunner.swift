@@ -84,6 +84,13 @@ enum ToolRunner {
         defer { close(outPipe[0]); close(errPipe[0]) }
         guard rc == 0 else { throw .cannotStart(String(cString: strerror(rc))) }
         defer { ToolGroups.unregister(pid) }
+        // A parent may have started Argus with these signals blocked (thread pools often block
+        // them): while a tool runs they must reach the handler that kills its group.
+        var termination = sigset_t(), previousMask = sigset_t()
+        sigemptyset(&termination)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&termination, s) }
+        pthread_sigmask(SIG_UNBLOCK, &termination, &previousMask)
+        defer { pthread_sigmask(SIG_SETMASK, &previousMask, nil) }
 
         var out: [UInt8] = [], err: [UInt8] = []
         let deadline = Date().addingTimeInterval(limits.seconds)
