@@ -17,6 +17,8 @@ import TestSupport
 @Suite(.serialized) struct BinaryPolicyFuzzTests {
     /// No single load may take longer than this (a good one takes well under a millisecond).
     static let perCaseBudget: TimeInterval = 2
+    /// Catches a hang; a long run (ARGUS_FUZZ_SECONDS) covers more and drives every accepted mutant.
+    static var timeLimit: TimeLimitTrait.Duration { extraSeconds > 0 ? .minutes(60) : .minutes(2) }
     static var extraSeconds: Double {
         Double(ProcessInfo.processInfo.environment["ARGUS_FUZZ_SECONDS"] ?? "") ?? 0
     }
@@ -99,7 +101,7 @@ import TestSupport
     }
 
     /// Cut short anywhere, a binary is never a valid policy.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(BinaryPolicyFuzzTests.timeLimit))
     func truncationAtEveryByte() throws {
         var outcome = Outcome()
         for (input, step) in [(try Self.example(), 1), (try Self.generated(seed: 21), Self.extraSeconds > 0 ? 1 : 7)] {
@@ -111,7 +113,7 @@ import TestSupport
     }
 
     /// One changed byte at every offset: the byte with its top bit flipped, or a seeded random value.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(BinaryPolicyFuzzTests.timeLimit))
     func changedByteAtEveryOffset() throws {
         var outcome = Outcome()
         var random = SplitMix64(seed: 0xB1_7E5)
@@ -135,7 +137,7 @@ import TestSupport
     }
 
     /// A huge count (or value) written over every offset: what sized libsepol's allocations.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(BinaryPolicyFuzzTests.timeLimit))
     func hugeNumberAtEveryOffset() throws {
         var outcome = Outcome()
         let input = try Self.example()
