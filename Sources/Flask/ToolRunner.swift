@@ -169,6 +169,7 @@ enum ToolGroups {
         defer { lock.unlock() }
         guard !installed else { return }
         installed = true
+        _ = groups  // initialised here, never first inside the handler
         for s in [SIGINT, SIGTERM, SIGHUP] {
             var previous = sigaction()
             sigaction(s, nil, &previous)
