@@ -31,7 +31,7 @@ let package = Package(
             dependencies: ["CSepol", "CSepolGuard"],
             linkerSettings: [
                 .linkedLibrary(":libsepol.a"),
-                .unsafeFlags(["-Xlinker", "--wrap=validate_policydb"]),
+                .unsafeFlags(["-Xlinker", "--wrap=validate_policydb", "-Xlinker", "--wrap=avtab_read"]),
             ]
         ),
         .target(name: "Flask", dependencies: ["Sepol"]),

@@ -48,8 +48,7 @@ public struct SystemOptions: ParsableArguments {
         let selected = try xen.select(policyPath: policy.policy, flaskDirectory: policy.flaskDirectory,
                                       table: inventory.xen, systemFile: systemFile, in: context)
         inventory.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)
-        let loaded = try PolicyLoader(flaskDirectory: policy.flaskDirectory, mls: policy.mls, definitions: selected.definitions)
-            .load(policy.policy)
+        let loaded = try policy.load(definitions: selected.definitions)
         try xen.admit(loaded, on: selected, flaskDirectory: policy.flaskDirectory, in: context)
         if let panic = inventory.bootPanic {
             context.standardOutput.write("\(systemFile): finding: \(inventory.profile) does not boot with this command line: \(panic)\n")

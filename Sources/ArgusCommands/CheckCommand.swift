@@ -50,7 +50,8 @@ public struct CheckCommand: ContextualCommand {
             guard let definitions = FlaskDefinitions.xen(release: system.profile.version.definitionsRelease) else {
                 throw InputError("Argus has no FLASK definitions for \(system.profile)")
             }
-            let loader = PolicyLoader(flaskDirectory: options.policy.flaskDirectory, mls: options.policy.mls, definitions: definitions)
+            var loader = PolicyLoader(flaskDirectory: options.policy.flaskDirectory, mls: options.policy.mls, definitions: definitions)
+            loader.toolLimits = try options.policy.compileLimits.limits()
             baseline = try DiffCommand.resolve(baselinePolicy, side: "baseline", loader: loader,
                                                inventory: system.inventory, booleans: options.booleanValues())
         }

@@ -31,6 +31,7 @@ public struct DiffCommand: ContextualCommand {
         "Hypervisor definitions both policies are built with; default: found beside each tree, else Xen's.", valueName: "dir"))
     public var flaskDirectory: String?
     @Flag(help: "Build policy source trees with MLS (Xen's CONFIG_MLS).") public var mls = false
+    @OptionGroup public var compileLimits: CompileLimitOptions
     @Option(name: .customLong("bool"), help: ArgumentHelp(
         "Set a policy boolean on both sides, as flask-set-bool would (repeatable).", valueName: "name=true|false"))
     public var booleans: [String] = []
@@ -104,9 +105,10 @@ public struct DiffCommand: ContextualCommand {
                                       systemFile: systemFile, version: xenSpelling, side: side, in: context)
         var sideInventory = inventory
         sideInventory.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)
-        let loader = PolicyLoader(flaskDirectory: flaskDirectory, mls: mls, definitions: selected.definitions)
+        var loader = PolicyLoader(flaskDirectory: flaskDirectory, mls: mls, definitions: selected.definitions)
+        loader.toolLimits = try compileLimits.limits()
         let system = try Self.resolve(path, side: side, loader: loader, inventory: sideInventory, booleans: booleans)
-        try xen.admit(system.policy, on: selected, flaskDirectory: flaskDirectory, side: "\(side) policy", in: context)
+        try xen.admit(system.policy, on: selected, flaskDirectory: flaskDirectory, side: side, in: context)
         return (system, selected)
     }
 

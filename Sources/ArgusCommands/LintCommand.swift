@@ -29,8 +29,7 @@ public struct LintCommand: ContextualCommand {
         let selected = try xen.select(policyPath: policy.policy, flaskDirectory: policy.flaskDirectory,
                                       table: inventory?.xen ?? XenTable(), systemFile: systemFile ?? "", in: context)
         inventory?.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)
-        let loaded = try PolicyLoader(flaskDirectory: policy.flaskDirectory, mls: policy.mls, definitions: selected.definitions)
-            .load(policy.policy)
+        let loaded = try policy.load(definitions: selected.definitions)
         try xen.admit(loaded, on: selected, flaskDirectory: policy.flaskDirectory, in: context)
         var input = LintInput(policy: loaded)
         if let systemFile, let inventory {

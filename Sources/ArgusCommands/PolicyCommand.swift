@@ -17,14 +17,49 @@ public struct PolicyOptions: ParsableArguments {
     @Flag(help: "Build a policy source tree with MLS (Xen's CONFIG_MLS).")
     public var mls = false
 
+    @OptionGroup public var compileLimits: CompileLimitOptions
+
     public init() {}
 
     public func load() throws(InputError) -> Policy {
-        try PolicyLoader(flaskDirectory: flaskDirectory, mls: mls).load(policy)
+        var loader = try PolicyLoader(flaskDirectory: flaskDirectory, mls: mls)
+        loader.toolLimits = try compileLimits.limits()
+        return try loader.load(policy)
+    }
+
+    /// Loads POLICY for a selected Xen: its definitions where the tree has none of its own,
+    /// and the compile limits.
+    public func load(definitions: FlaskDefinitions) throws(InputError) -> Policy {
+        var loader = PolicyLoader(flaskDirectory: flaskDirectory, mls: mls, definitions: definitions)
+        loader.toolLimits = try compileLimits.limits()
+        return try loader.load(policy)
     }
 
     public func definitions() throws(InputError) -> FlaskDefinitions {
         try flaskDirectory.map { dir throws(InputError) in try FlaskDefinitions.load(directory: dir) } ?? .xenDefault
+    }
+}
+
+/// Limits for m4 and checkpolicy when POLICY is source (docs/POLICY-SOURCES.md).
+public struct CompileLimitOptions: ParsableArguments {
+    @Option(name: .customLong("compile-timeout"), help: ArgumentHelp(
+        "Seconds m4 and checkpolicy may each run on policy sources (default \(Int(ToolLimits.defaultSeconds))).",
+        valueName: "seconds"))
+    public var seconds: Double?
+
+    @Option(name: .customLong("compile-memory"), help: ArgumentHelp(
+        "MiB of address space for m4 and checkpolicy; m4's output may be a quarter of it (default \(ToolLimits.defaultMemoryMiB)).",
+        valueName: "MiB"))
+    public var memoryMiB: Int?
+
+    public init() {}
+
+    public func limits() throws(InputError) -> ToolLimits {
+        let s = seconds ?? ToolLimits.defaultSeconds
+        guard s > 0, s <= 86_400 else { throw InputError("--compile-timeout takes seconds between 0 and 86400, not \(s)") }
+        let m = memoryMiB ?? ToolLimits.defaultMemoryMiB
+        guard m >= 16, m <= 1 << 20 else { throw InputError("--compile-memory takes MiB between 16 and 1048576, not \(m)") }
+        return ToolLimits(seconds: s, memoryMiB: m)
     }
 }
 
@@ -82,7 +117,7 @@ public struct PolicyCommand: ParsableCommand {
                     throw InputError("Argus has no FLASK definitions for Xen \(version)")
                 }
                 definitions = found
-                policy = try PolicyLoader(flaskDirectory: nil, mls: options.mls, definitions: found).load(options.policy)
+                policy = try options.load(definitions: found)
             } else {
                 policy = try options.load()
             }

@@ -89,9 +89,27 @@ static inline void argus_policydb_free(policydb_t *p) {
 
 static inline int argus_is_xen(const policydb_t *p) { return p->target_platform == SEPOL_TARGET_XEN; }
 static inline int argus_is_kernel(const policydb_t *p) { return p->policy_type == POLICY_KERN; }
+/* The struct behind a symbol value (class, role, type, user, boolean), NULL for a gap. */
+static inline class_datum_t *argus_class_struct(const policydb_t *p, uint32_t value) {
+    return value >= 1 && value <= p->p_classes.nprim && p->class_val_to_struct ? p->class_val_to_struct[value - 1] : NULL;
+}
+static inline role_datum_t *argus_role_struct(const policydb_t *p, uint32_t value) {
+    return value >= 1 && value <= p->p_roles.nprim && p->role_val_to_struct ? p->role_val_to_struct[value - 1] : NULL;
+}
+static inline type_datum_t *argus_type_struct(const policydb_t *p, uint32_t value) {
+    return value >= 1 && value <= p->p_types.nprim && p->type_val_to_struct ? p->type_val_to_struct[value - 1] : NULL;
+}
+static inline user_datum_t *argus_user_struct(const policydb_t *p, uint32_t value) {
+    return value >= 1 && value <= p->p_users.nprim && p->user_val_to_struct ? p->user_val_to_struct[value - 1] : NULL;
+}
+static inline cond_bool_datum_t *argus_bool_struct(const policydb_t *p, uint32_t value) {
+    return value >= 1 && value <= p->p_bools.nprim && p->bool_val_to_struct ? p->bool_val_to_struct[value - 1] : NULL;
+}
 static inline symtab_t *argus_symtab(policydb_t *p, int which) { return &p->symtab[which]; }
 static inline uint32_t argus_sym_count(const policydb_t *p, int which) { return p->symtab[which].nprim; }
+/* The name of a symbol value, NULL when the value is out of range or names nothing (a gap). */
 static inline const char *argus_sym_name(const policydb_t *p, int which, uint32_t value) {
+    if (value == 0 || value > p->symtab[which].nprim || p->sym_val_to_name[which] == NULL) return NULL;
     return p->sym_val_to_name[which][value - 1];
 }
 static inline ocontext_t *argus_ocontexts(policydb_t *p, int which) { return p->ocontexts[which]; }

@@ -12,6 +12,8 @@ public struct PolicyLoader: Sendable {
     public var initialSIDNames: [String]
     /// What a source tree without definitions beside it is built with (the selected Xen's).
     public var fallbackDefinitions: FlaskDefinitions
+    /// Time, memory and output limits for m4 and checkpolicy.
+    public var toolLimits = ToolLimits()
 
     public init(flaskDirectory: URL? = nil, mls: Bool = false, initialSIDNames: [String],
                 fallbackDefinitions: FlaskDefinitions = .xenDefault) {
@@ -58,10 +60,10 @@ public struct PolicyLoader: Sendable {
         if bytes.count >= 4 && Self.littleEndianWord(bytes, 0) & 0xffff_fff0 == LibSepol.policyMagic & 0xffff_fff0 {
             return try loadBinary(bytes, path: path)
         }
-        guard let text = String(validating: bytes, as: UTF8.self), !bytes.contains(0) else {
+        guard let text = String(validating: bytes, as: UTF8.self).map(PolicyCompiler.unixLineEnds), !bytes.contains(0) else {
             throw InputError("not a policy: neither a binary Xen policy nor policy.conf text", file: path)
         }
-        let binary = try PolicyCompiler.compileConf(text, file: path)
+        let binary = try PolicyCompiler.compileConf(text, file: path, limits: toolLimits)
         let image = try readImage(binary, path: path)
         return Policy(
             image: image, origin: .policyConf(path: path), binary: binary,
@@ -120,8 +122,8 @@ public struct PolicyLoader: Sendable {
     }
 
     private func compileTree(_ tree: SourceTree, path: String) throws(InputError) -> Policy {
-        let conf = try PolicyCompiler.preprocessTree(tree, mls: mls)
-        let binary = try PolicyCompiler.compileConf(conf, file: path, mls: mls)
+        let conf = try PolicyCompiler.preprocessTree(tree, mls: mls, displayRoot: path, limits: toolLimits)
+        let binary = try PolicyCompiler.compileConf(conf, file: path, mls: mls, sourceRoot: path, limits: toolLimits)
         let image = try readImage(binary, path: path)
         // Make the #line paths readable from where the user stands: prefix the tree path.
         var origins = RuleOriginIndex(scanning: conf, file: path)
@@ -139,7 +141,9 @@ public struct PolicyLoader: Sendable {
     private func readImage(_ bytes: [UInt8], path: String) throws(InputError) -> PolicyImage {
         let image: PolicyImage
         do { image = try LibSepol.readPolicy(bytes) } catch {
-            throw InputError("libsepol cannot read the policy: \(error.message)", file: path)
+            // Argus's own checks name the part of the binary that is wrong; libsepol's say less.
+            let message = error.message.hasPrefix("corrupt binary policy") ? error.message : "libsepol cannot read the policy: \(error.message)"
+            throw InputError(message, file: path)
         }
         guard image.platform == .xen else { throw InputError("an SELinux policy, not a Xen policy", file: path) }
         return image

@@ -36,7 +36,8 @@ public struct SourceTree: Sendable {
             throw InputError("cannot read modules.conf", file: path.path)
         }
         var modules: [String] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift: split on it too, or a CRLF file is one line.
+        for (n, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let trimmed = raw.drop { $0 == " " || $0 == "\t" }
             guard let first = trimmed.first, first.isLowercase, first.isLetter else { continue }
             let fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" })

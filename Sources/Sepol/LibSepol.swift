@@ -24,9 +24,11 @@ public enum LibSepol {
             }
             defer { sepol_handle_destroy(handle) }
             var copy = bytes
+            argus_guard_begin()
             let db = copy.withUnsafeMutableBytes { raw in
                 argus_policydb_from_image(handle, raw.baseAddress, raw.count)
             }
+            argus_guard_end()
             guard let db else {
                 let text = collectedMessage(msg)
                 return .failure(SepolReadError(message: text.isEmpty ? "libsepol could not read the policy" : text))
@@ -35,7 +37,13 @@ public enum LibSepol {
             guard argus_is_kernel(db) != 0 else {
                 return .failure(SepolReadError(message: "a policy module, not a kernel policy"))
             }
-            return .success(ImageReader(db).read())
+            do throws(SepolReadError) {
+                let image = try ImageReader(db).read()
+                try image.checkReferences()
+                return .success(image)
+            } catch {
+                return .failure(error)
+            }
         }
         return try outcome.get()
     }
@@ -47,6 +55,9 @@ public enum LibSepol {
         }
     }
 }
+
+/// A binary that libsepol accepted but whose values do not hold together.
+func corrupt(_ what: String) -> SepolReadError { SepolReadError(message: "corrupt binary policy: \(what)") }
 
 private extension String {
     func trimmingCharactersFromEnd() -> String {
@@ -62,34 +73,34 @@ private struct ImageReader {
     let db: UnsafeMutablePointer<policydb_t>
     init(_ db: UnsafeMutablePointer<policydb_t>) { self.db = db }
 
-    func read() -> PolicyImage {
+    func read() throws(SepolReadError) -> PolicyImage {
         let p = db.pointee
         let unknown: PolicyImage.HandleUnknown = switch p.handle_unknown {
         case UInt32(SEPOL_ALLOW_UNKNOWN): .allow
         case UInt32(SEPOL_REJECT_UNKNOWN): .reject
         default: .deny
         }
-        let (avEntries, conditionals) = readAccessVectors()
+        let (avEntries, conditionals) = try readAccessVectors()
         return PolicyImage(
             version: Int(p.policyvers),
             platform: argus_is_xen(db) != 0 ? .xen : .selinux,
             mls: p.mls != 0,
             handleUnknown: unknown,
-            commons: readCommons(),
-            classes: readClasses(),
-            types: readTypes(),
+            commons: try readCommons(),
+            classes: try readClasses(),
+            types: try readTypes(),
             typeAttributeMap: readTypeAttributeMap(),
-            roles: readRoles(),
-            users: readUsers(),
-            booleans: readBooleans(),
-            sensitivities: readSensitivities(),
-            categories: readCategories(),
+            roles: try readRoles(),
+            users: try readUsers(),
+            booleans: try readBooleans(),
+            sensitivities: try readSensitivities(),
+            categories: try readCategories(),
             accessVectors: avEntries,
             conditionals: conditionals,
             roleTransitions: readRoleTransitions(),
             roleAllows: readRoleAllows(),
             rangeTransitions: readRangeTransitions(),
-            initialSIDs: readInitialSIDs(),
+            initialSIDs: try readInitialSIDs(),
             policyCapabilities: bits(of: p.policycaps).map { $0 },
             xenObjectContexts: readXenObjectContextCounts()
         )
@@ -98,47 +109,76 @@ private struct ImageReader {
     // MARK: symbols
 
     private func count(_ sym: Int32) -> UInt32 { argus_sym_count(db, sym) }
-    private func name(_ sym: Int32, _ value: UInt32) -> String { String(cString: argus_sym_name(db, sym, value)) }
 
-    private func readCommons() -> [PolicyImage.Common] {
+    /// The name of a symbol value; a value without one (a gap in the table) is a corrupt binary.
+    private func name(_ sym: Int32, _ value: UInt32) throws(SepolReadError) -> String {
+        guard let text = argus_sym_name(db, sym, value) else {
+            throw corrupt("\(Self.tableNames[Int(sym)]) table: value \(value) of \(count(sym)) has no name")
+        }
+        return String(cString: text)
+    }
+
+    /// Fails on a value whose struct is missing (libsepol tolerates a few such gaps).
+    private func present<T>(_ pointer: UnsafeMutablePointer<T>?, _ sym: Int32, _ value: UInt32) throws(SepolReadError) -> T {
+        guard let pointer else {
+            throw corrupt("\(Self.tableNames[Int(sym)]) table: value \(value) of \(count(sym)) is missing")
+        }
+        return pointer.pointee
+    }
+
+    static let tableNames = ["commons", "classes", "roles", "types", "users", "booleans", "sensitivities", "categories"]
+
+    private func readCommons() throws(SepolReadError) -> [PolicyImage.Common] {
         var commons: [(UInt32, PolicyImage.Common)] = []
+        var failure: SepolReadError?
         eachEntry(argus_symtab(db, SYM_COMMONS).pointee.table) { key, datum in
             let common = datum.assumingMemoryBound(to: common_datum_t.self)
-            let perms = permissionNames(common.pointee.permissions.table, offset: 0)
-            commons.append((common.pointee.s.value, .init(name: key, permissions: perms.compactMap { $0 })))
+            do throws(SepolReadError) {
+                let perms = try permissionNames(common.pointee.permissions.table, owner: "common \(key)")
+                commons.append((common.pointee.s.value, .init(name: key, permissions: perms.compactMap { $0 })))
+            } catch { failure = failure ?? error }
         }
+        if let failure { throw failure }
         return commons.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// Permission names by bit index from a permission symbol table.
-    private func permissionNames(_ table: hashtab_t?, offset: Int) -> [String?] {
+    private func permissionNames(_ table: hashtab_t?, owner: String) throws(SepolReadError) -> [String?] {
         var names = [String?](repeating: nil, count: 32)
+        var bad: Int?
         eachEntry(table) { key, datum in
             let value = Int(datum.assumingMemoryBound(to: perm_datum_t.self).pointee.s.value)
-            if value >= 1 && value <= 32 { names[value - 1] = key }
+            if value >= 1 && value <= 32 && names[value - 1] == nil { names[value - 1] = key } else { bad = value }
         }
+        if let bad { throw corrupt("\(owner): permission value \(bad) is outside 1-32 or used twice") }
         while let last = names.last, last == nil { names.removeLast() }
         return names
     }
 
-    private func readClasses() -> [PolicyImage.SecurityClass] {
-        (1...max(1, count(SYM_CLASSES))).compactMap { value -> PolicyImage.SecurityClass? in
-            guard value <= count(SYM_CLASSES), let cls = db.pointee.class_val_to_struct[Int(value) - 1] else { return nil }
-            var perms = permissionNames(cls.pointee.permissions.table, offset: 0)
+    private func readClasses() throws(SepolReadError) -> [PolicyImage.SecurityClass] {
+        let n = count(SYM_CLASSES)
+        guard n > 0 else { return [] }
+        guard n <= UInt32(UInt16.max) else { throw corrupt("classes table: \(n) classes, at most \(UInt16.max)") }
+        return try (1...n).map { value throws(SepolReadError) -> PolicyImage.SecurityClass in
+            guard let cls = argus_class_struct(db, value) else {
+                throw corrupt("classes table: value \(value) of \(n) is missing")
+            }
+            let className = try name(SYM_CLASSES, value)
+            var perms = try permissionNames(cls.pointee.permissions.table, owner: "class \(className)")
             var commonName: String?
             if let common = cls.pointee.comdatum {
                 commonName = cls.pointee.comkey.map { String(cString: $0) }
-                let inherited = permissionNames(common.pointee.permissions.table, offset: 0)
+                let inherited = try permissionNames(common.pointee.permissions.table, owner: "class \(className)")
                 if perms.count < inherited.count { perms += [String?](repeating: nil, count: inherited.count - perms.count) }
                 for (i, n) in inherited.enumerated() where n != nil { perms[i] = n }
             }
             return PolicyImage.SecurityClass(
-                name: name(SYM_CLASSES, value),
+                name: className,
                 value: UInt16(value),
                 common: commonName,
                 permissions: perms,
-                constraints: constraints(cls.pointee.constraints),
-                validateTransitions: constraints(cls.pointee.validatetrans),
+                constraints: try constraints(cls.pointee.constraints),
+                validateTransitions: try constraints(cls.pointee.validatetrans),
                 defaultUser: UInt8(bitPattern: cls.pointee.default_user),
                 defaultRole: UInt8(bitPattern: cls.pointee.default_role),
                 defaultType: UInt8(bitPattern: cls.pointee.default_type),
@@ -147,17 +187,25 @@ private struct ImageReader {
         }
     }
 
-    private func constraints(_ head: UnsafeMutablePointer<constraint_node_t>?) -> [PolicyImage.Constraint] {
+    private func constraints(_ head: UnsafeMutablePointer<constraint_node_t>?) throws(SepolReadError) -> [PolicyImage.Constraint] {
         var result: [PolicyImage.Constraint] = []
         var node = head
         while let n = node {
             var expr: [PolicyImage.ConstraintNode] = []
             var e = n.pointee.expr
             while let x = e {
+                guard let kind = PolicyImage.ConstraintNode.Kind(rawValue: x.pointee.expr_type) else {
+                    throw corrupt("constraint: unknown expression node \(x.pointee.expr_type)")
+                }
+                // Operators only matter on attribute and names nodes; elsewhere libsepol writes 0.
+                let op = PolicyImage.ConstraintNode.Operator(rawValue: x.pointee.op)
+                guard op != nil || kind == .not || kind == .and || kind == .or else {
+                    throw corrupt("constraint: unknown operator \(x.pointee.op)")
+                }
                 expr.append(.init(
-                    kind: .init(rawValue: x.pointee.expr_type) ?? .not,
+                    kind: kind,
                     attribute: x.pointee.attr,
-                    op: .init(rawValue: x.pointee.op) ?? .equal,
+                    op: op ?? .equal,
                     names: x.pointee.expr_type == UInt32(CEXPR_NAMES)
                         ? bits(of: x.pointee.names).map { $0 + 1 }
                         : []
@@ -170,7 +218,7 @@ private struct ImageReader {
         return result
     }
 
-    private func readTypes() -> [PolicyImage.TypeSymbol] {
+    private func readTypes() throws(SepolReadError) -> [PolicyImage.TypeSymbol] {
         let n = count(SYM_TYPES)
         guard n > 0 else { return [] }
         var aliases = [[String]](repeating: [], count: Int(n))
@@ -181,10 +229,19 @@ private struct ImageReader {
             }
         }
         let permissive = Set(bits(of: db.pointee.permissive_map))
-        return (1...n).map { value in
-            let t = db.pointee.type_val_to_struct[Int(value) - 1]!.pointee
+        return try (1...n).map { value throws(SepolReadError) in
+            guard let datum = argus_type_struct(db, value) else {
+                // Policy versions 20-23 do not store attributes: their values are gaps that
+                // only the type/attribute map refers to (checkpolicy names them @ttrNNNN).
+                guard (20...23).contains(db.pointee.policyvers) else {
+                    throw corrupt("types table: value \(value) of \(n) is missing")
+                }
+                return PolicyImage.TypeSymbol(
+                    name: "@ttr\(value)", value: value, isAttribute: true, aliases: [], bounds: 0, permissive: false)
+            }
+            let t = datum.pointee
             return PolicyImage.TypeSymbol(
-                name: name(SYM_TYPES, value),
+                name: try name(SYM_TYPES, value),
                 value: value,
                 isAttribute: t.flavor == UInt32(TYPE_ATTRIB),
                 aliases: aliases[Int(value) - 1].sorted(),
@@ -200,13 +257,13 @@ private struct ImageReader {
         return (0..<n).map { i in bits(of: map[i]).map { $0 + 1 } }
     }
 
-    private func readRoles() -> [PolicyImage.Role] {
+    private func readRoles() throws(SepolReadError) -> [PolicyImage.Role] {
         let n = count(SYM_ROLES)
         guard n > 0 else { return [] }
-        return (1...n).map { value in
-            let r = db.pointee.role_val_to_struct[Int(value) - 1]!.pointee
+        return try (1...n).map { value throws(SepolReadError) in
+            let r = try present(argus_role_struct(db, value), SYM_ROLES, value)
             return PolicyImage.Role(
-                name: name(SYM_ROLES, value), value: value,
+                name: try name(SYM_ROLES, value), value: value,
                 types: bits(of: r.types.types).map { $0 + 1 },
                 dominates: bits(of: r.dominates).map { $0 + 1 },
                 bounds: r.bounds
@@ -214,14 +271,14 @@ private struct ImageReader {
         }
     }
 
-    private func readUsers() -> [PolicyImage.User] {
+    private func readUsers() throws(SepolReadError) -> [PolicyImage.User] {
         let n = count(SYM_USERS)
         guard n > 0 else { return [] }
         let mls = db.pointee.mls != 0
-        return (1...n).map { value in
-            var u = db.pointee.user_val_to_struct[Int(value) - 1]!.pointee
+        return try (1...n).map { value throws(SepolReadError) in
+            var u = try present(argus_user_struct(db, value), SYM_USERS, value)
             return PolicyImage.User(
-                name: name(SYM_USERS, value), value: value,
+                name: try name(SYM_USERS, value), value: value,
                 roles: bits(of: u.roles.roles).map { $0 + 1 },
                 range: mls ? range(&u.exp_range) : nil,
                 defaultLevel: mls ? level(u.exp_dfltlevel) : nil,
@@ -230,51 +287,64 @@ private struct ImageReader {
         }
     }
 
-    private func readBooleans() -> [PolicyImage.Boolean] {
+    private func readBooleans() throws(SepolReadError) -> [PolicyImage.Boolean] {
         let n = count(SYM_BOOLS)
         guard n > 0 else { return [] }
-        return (1...n).map { value in
-            let b = db.pointee.bool_val_to_struct[Int(value) - 1]!.pointee
-            return PolicyImage.Boolean(name: name(SYM_BOOLS, value), value: value, state: b.state != 0)
+        return try (1...n).map { value throws(SepolReadError) in
+            let b = try present(argus_bool_struct(db, value), SYM_BOOLS, value)
+            return PolicyImage.Boolean(name: try name(SYM_BOOLS, value), value: value, state: b.state != 0)
         }
     }
 
-    private func readSensitivities() -> [PolicyImage.Sensitivity] {
+    private func readSensitivities() throws(SepolReadError) -> [PolicyImage.Sensitivity] {
         var primaries: [UInt32: PolicyImage.Sensitivity] = [:]
         var aliases: [UInt32: [String]] = [:]
+        var duplicate: UInt32?
         eachEntry(argus_symtab(db, SYM_LEVELS).pointee.table) { key, datum in
             let l = datum.assumingMemoryBound(to: level_datum_t.self).pointee
             guard let lvl = l.level else { return }
             let sens = lvl.pointee.sens
             if l.isalias != 0 {
                 aliases[sens, default: []].append(key)
+            } else if primaries[sens] != nil {
+                duplicate = sens
             } else {
                 primaries[sens] = .init(name: key, value: sens, aliases: [], categories: bits(of: lvl.pointee.cat).map { $0 + 1 })
             }
         }
-        return primaries.keys.sorted().map { sens in
-            var s = primaries[sens]!
+        if let duplicate { throw corrupt("sensitivities table: value \(duplicate) is defined twice") }
+        return primaries.sorted { $0.key < $1.key }.map { sens, primary in
+            var s = primary
             s.aliases = (aliases[sens] ?? []).sorted()
             return s
         }
     }
 
-    private func readCategories() -> [PolicyImage.Category] {
+    private func readCategories() throws(SepolReadError) -> [PolicyImage.Category] {
         var primaries: [UInt32: String] = [:]
         var aliases: [UInt32: [String]] = [:]
+        var duplicate: UInt32?
         eachEntry(argus_symtab(db, SYM_CATS).pointee.table) { key, datum in
             let c = datum.assumingMemoryBound(to: cat_datum_t.self).pointee
-            if c.isalias != 0 { aliases[c.s.value, default: []].append(key) } else { primaries[c.s.value] = key }
+            if c.isalias != 0 {
+                aliases[c.s.value, default: []].append(key)
+            } else if primaries[c.s.value] != nil {
+                duplicate = c.s.value
+            } else {
+                primaries[c.s.value] = key
+            }
         }
-        return primaries.keys.sorted().map { .init(name: primaries[$0]!, value: $0, aliases: (aliases[$0] ?? []).sorted()) }
+        if let duplicate { throw corrupt("categories table: value \(duplicate) is defined twice") }
+        return primaries.sorted { $0.key < $1.key }.map { .init(name: $0.value, value: $0.key, aliases: (aliases[$0.key] ?? []).sorted()) }
     }
 
     // MARK: rules
 
-    private func readAccessVectors() -> ([PolicyImage.AccessVectorEntry], [PolicyImage.Conditional]) {
+    private func readAccessVectors() throws(SepolReadError) -> ([PolicyImage.AccessVectorEntry], [PolicyImage.Conditional]) {
         var entries: [PolicyImage.AccessVectorEntry] = []
+        var unknownKind: UInt16?
         eachNode(&db.pointee.te_avtab) { node in
-            if let e = entry(node, conditional: nil, onTrue: false) { entries.append(e) }
+            if let e = entry(node, conditional: nil, onTrue: false) { entries.append(e) } else { unknownKind = node.pointee.key.specified }
         }
         // Conditional entries are reached through the conditional list so that each
         // carries its expression and branch.
@@ -291,7 +361,8 @@ private struct ImageReader {
                 case COND_AND: tokens.append(.and)
                 case COND_XOR: tokens.append(.xor)
                 case COND_EQ: tokens.append(.equal)
-                default: tokens.append(.notEqual)
+                case COND_NEQ: tokens.append(.notEqual)
+                default: throw corrupt("conditional expression: unknown operator \(x.pointee.expr_type)")
                 }
                 e = x.pointee.next
             }
@@ -300,7 +371,10 @@ private struct ImageReader {
             for (list, onTrue) in [(c.pointee.true_list, true), (c.pointee.false_list, false)] {
                 var item = list
                 while let it = item {
-                    if let node = it.pointee.node, let e = entry(node, conditional: index, onTrue: onTrue) {
+                    if let node = it.pointee.node {
+                        guard let e = entry(node, conditional: index, onTrue: onTrue) else {
+                            throw corrupt("conditional rules: unknown rule kind 0x\(String(node.pointee.key.specified, radix: 16))")
+                        }
                         if onTrue { trueEntries.append(entries.count) } else { falseEntries.append(entries.count) }
                         entries.append(e)
                     }
@@ -310,6 +384,7 @@ private struct ImageReader {
             conditionals.append(.init(expression: tokens, trueEntries: trueEntries, falseEntries: falseEntries))
             cond = c.pointee.next
         }
+        if let unknownKind { throw corrupt("access vector table: unknown rule kind 0x\(String(unknownKind, radix: 16))") }
         return (entries, conditionals)
     }
 
@@ -353,11 +428,11 @@ private struct ImageReader {
         return out.sorted { ($0.source, $0.target, $0.tclass) < ($1.source, $1.target, $1.tclass) }
     }
 
-    private func readInitialSIDs() -> [PolicyImage.InitialSID] {
+    private func readInitialSIDs() throws(SepolReadError) -> [PolicyImage.InitialSID] {
         var out: [PolicyImage.InitialSID] = []
         var c = argus_ocontexts(db, OCON_XEN_ISID)
         while let o = c {
-            let ctx = argus_ocon_context(o)!
+            guard let ctx = argus_ocon_context(o) else { throw corrupt("initial SIDs: an entry has no context") }
             out.append(.init(number: argus_ocon_sid_number(o), context: context(ctx)))
             c = o.pointee.next
         }
@@ -391,7 +466,7 @@ private struct ImageReader {
     }
 
     private func range(_ r: UnsafeMutablePointer<mls_range_t>) -> PolicyImage.Range {
-        PolicyImage.Range(low: level(argus_range_level(r, 0)!.pointee), high: level(argus_range_level(r, 1)!.pointee))
+        PolicyImage.Range(low: level(r.pointee.level.0), high: level(r.pointee.level.1))
     }
 
     private func level(_ l: mls_level_t) -> PolicyImage.Level {

@@ -126,9 +126,19 @@ import Testing
         Case(name: "33 permissions counting the common's",
              accessVectors: "common f { c0 c1 c2 }\nclass a inherits f {\n" + (0..<30).map { "  p\($0)\n" }.joined() + "}\n",
              expected: "access_vectors:32:3: error: too many permissions in class 'a': 'p29' would be number 33, but an access vector has only 32 bits"),
+        // Control characters are refused wherever they are, at their own column.
         Case(name: "control byte in a name",
              accessVectors: "class a { x\u{1}y }\n",
-             expected: "access_vectors:1:11: error: invalid permission name 'x\\x01y': use letters, digits and '_', not starting with a digit"),
+             expected: "access_vectors:1:12: error: control character \\x01 is not allowed in a definitions file"),
+        Case(name: "NUL in a comment hides nothing",
+             securityClasses: "class a\n# \u{0}\nclass b\n",
+             expected: "security_classes:2:3: error: NUL character \\x00 is not allowed in a definitions file"),
+        Case(name: "CRLF lines count as lines",
+             securityClasses: "class a\r\nclass b\r\nclass 9\r\n",
+             expected: "security_classes:3:7: error: invalid class name '9': use letters, digits and '_', not starting with a digit"),
+        Case(name: "a lone carriage return",
+             initialSIDs: "sid a\rsid b\n",
+             expected: "initial_sids:1:6: error: carriage return without a line feed character \\x0D is not allowed in a definitions file"),
     ]
 
     @Test(arguments: cases)

@@ -130,6 +130,39 @@ import Testing
         }
     }
 
+    /// A control character (NUL included) anywhere, comments too, is never accepted: the
+    /// error names its file, line and column; CRLF line ends keep every line number.
+    @Test func controlCharactersAnywhereAreRefusedAtTheirPlace() throws {
+        var random = SplitMix64(seed: 0xC0_7401)
+        let controls: [UInt8] = [0x00, 0x01, 0x07, 0x08, 0x0B, 0x0C, 0x1B, 0x1F, 0x7F, UInt8(ascii: "\r")]
+        for iteration in 0..<600 {
+            var files = Self.seeds[iteration % Self.seeds.count]
+            if iteration % 2 == 1 {
+                // CRLF everywhere first: the error must still be on the same line.
+                files = files.map { Array(String(decoding: $0, as: UTF8.self).replacingOccurrences(of: "\n", with: "\r\n").utf8) }
+            }
+            let which = Int.random(in: 0..<3, using: &random)
+            let at = Int.random(in: 0...files[which].count, using: &random)
+            let byte = controls[Int.random(in: 0..<controls.count, using: &random)]
+            files[which].insert(byte, at: at)
+            let expectedLine = files[which][..<at].count(where: { $0 == UInt8(ascii: "\n") }) + 1
+            let lineStart = files[which][..<at].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+            do {
+                _ = try FlaskDefinitions.parse(securityClasses: files[0], accessVectors: files[1], initialSIDs: files[2])
+                // A CR inserted just before an LF makes a valid CRLF: the only acceptable success.
+                let becameCRLF = byte == UInt8(ascii: "\r") && at < files[which].count - 1 && files[which][at + 1] == UInt8(ascii: "\n")
+                #expect(becameCRLF, "iteration \(iteration): control byte \(byte) accepted")
+            } catch {
+                #expect(error.location?.file == Self.fileNames[which], "iteration \(iteration): \(error)")
+                #expect(error.location?.line == expectedLine, "iteration \(iteration): \(error)")
+                // Inserted between a CR and its LF, the CR is now the first refused byte.
+                let splitPair = at > 0 && files[which][at - 1] == UInt8(ascii: "\r")
+                #expect(error.location?.column == at - lineStart + (splitPair ? 0 : 1), "iteration \(iteration): \(error)")
+                #expect(!error.description.contains("\n") && !error.description.contains("\r"))
+            }
+        }
+    }
+
     @Test func randomBytesAloneNeverCrash() {
         var random = SplitMix64(seed: 42)
         for iteration in 0..<2000 {

@@ -21,8 +21,9 @@ public struct XenOptions: ParsableArguments {
 
     public var request: XenRequest { XenRequest(xen: xen, arch: arch, xlInfo: xlInfo) }
 
-    /// The Xen for `policyPath` (`version` overrides `--xen`: diff's per-side options); an
-    /// inferred one is said in one line on standard error, after `side` when given.
+    /// The Xen for `policyPath` (`version` overrides `--xen`: diff's per-side options). An
+    /// inferred one is said by `admit`, once the policy has loaded, so that bad input still
+    /// gets exactly one line.
     func select(
         policyPath: String, flaskDirectory: String?, table: XenTable, systemFile: String,
         version: String? = nil, side: String? = nil, in context: CommandContext
@@ -31,7 +32,6 @@ public struct XenOptions: ParsableArguments {
         if let version { request.xen = version }
         let selected = try XenSelection.select(
             request, table: table, systemFile: systemFile, policyPath: policyPath, flaskDirectory: flaskDirectory)
-        if let note = selected.note { context.standardError.write((side.map { "\($0): " } ?? "") + note + "\n") }
         return selected
     }
 
@@ -39,8 +39,10 @@ public struct XenOptions: ParsableArguments {
     /// whose own definitions contradict its numbering; with --force, one warning line instead.
     func admit(_ policy: Policy, on selected: SelectedXen, flaskDirectory: String?, side: String? = nil,
                in context: CommandContext) throws(InputError) {
-        guard let refusal = XenFit.refusal(policy: policy, selected: selected, flaskDirectory: flaskDirectory) else { return }
         let prefix = side.map { "\($0): " } ?? ""
+        let refusal = XenFit.refusal(policy: policy, selected: selected, flaskDirectory: flaskDirectory)
+        if refusal == nil || force, let note = selected.note { context.standardError.write(prefix + note + "\n") }
+        guard let refusal else { return }
         guard force else { throw InputError("\(prefix)\(refusal) (--force decides anyway)", file: policy.origin.path) }
         context.standardError.write("argus: warning: \(prefix)\(refusal)\n")
     }

@@ -61,6 +61,27 @@ enum DefinitionsLexer {
         return tokens
     }
 
+    /// Refuses control characters anywhere, comments included (a NUL must not end or hide
+    /// anything): tab, line feed, and a carriage return before a line feed (CRLF files) are
+    /// the only ones a definitions file may hold.
+    static func rejectControlCharacters(_ bytes: [UInt8], file: String) throws(InputError) {
+        var line = 1, lineStart = 0
+        for (index, byte) in bytes.enumerated() {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                lineStart = index + 1
+                continue
+            }
+            let allowed = byte == UInt8(ascii: "\t")
+                || (byte == UInt8(ascii: "\r") && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\n"))
+            guard byte < 0x20 || byte == 0x7F, !allowed else { continue }
+            let name = byte == 0 ? "NUL" : byte == UInt8(ascii: "\r") ? "carriage return without a line feed" : "control"
+            throw InputError(
+                "\(name) character \(displayText([byte][...])) is not allowed in a definitions file",
+                file: file, line: line, column: index - lineStart + 1)
+        }
+    }
+
     private static func isDelimiter(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"), 0x0B, 0x0C,

@@ -53,6 +53,7 @@ public enum FlaskDefinitionsParser {
     }
 
     public static func parseSecurityClasses(bytes: [UInt8], file: String) throws(InputError) -> [SecurityClassDeclaration] {
+        try DefinitionsLexer.rejectControlCharacters(bytes, file: file)
         var cursor = TokenCursor(bytes: bytes, file: file)
         var declarations: [SecurityClassDeclaration] = []
         var seen: [String: SecurityClassDeclaration] = [:]  // by upper-cased name, as in C macros
@@ -85,6 +86,7 @@ public enum FlaskDefinitionsParser {
     }
 
     public static func parseInitialSIDs(bytes: [UInt8], file: String) throws(InputError) -> [InitialSIDDefinition] {
+        try DefinitionsLexer.rejectControlCharacters(bytes, file: file)
         var cursor = TokenCursor(bytes: bytes, file: file)
         var sids: [InitialSIDDefinition] = []
         var seen: [String: InitialSIDDefinition] = [:]  // by upper-cased name, as in C macros
@@ -118,6 +120,7 @@ public enum FlaskDefinitionsParser {
     }
 
     public static func parseAccessVectors(bytes: [UInt8], file: String) throws(InputError) -> AccessVectorDefinitions {
+        try DefinitionsLexer.rejectControlCharacters(bytes, file: file)
         var parser = AccessVectorsParser(cursor: TokenCursor(bytes: bytes, file: file))
         try parser.parse()
         return AccessVectorDefinitions(commons: parser.commons, classes: parser.classes)
