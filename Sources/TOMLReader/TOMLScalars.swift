@@ -118,7 +118,8 @@ extension TOMLDocumentParser {
             }
             out.append(contentsOf: Array(String(Character(scalar)).utf8))
         default:
-            throw error("invalid escape sequence \\\(String(decoding: [e], as: UTF8.self))", at: start)
+            let shown = e >= 0x21 && e < 0x7F ? "\\" + String(decoding: [e], as: UTF8.self) : "\\ followed by \(describeByte(e))"
+            throw error("invalid escape sequence \(shown)", at: start)
         }
     }
 

@@ -51,6 +51,9 @@ import TOMLReader
         ("a = 1__0\n", 1, 5, "invalid value"),
         ("a = 2023-02-29\n", 1, 5, "invalid date"),
         ("a = \"\\q\"\n", 1, 6, "invalid escape"),
+        // Found by the long fuzz run: the byte after the backslash was echoed raw (a line break).
+        ("a = \"x\\\ny\"\n", 1, 7, "invalid escape sequence \\ followed by a line break"),
+        ("a = \"x\\\u{1}\"\n", 1, 7, "invalid escape sequence \\ followed by control character U+0001"),
         ("a = \"\\uD800\"\n", 1, 6, "not a Unicode scalar"),
         ("a = \"open\n", 1, 10, "line break before the closing quote"),
         ("a = '''x''''''\n", 1, 9, "too many quotes"),
@@ -66,6 +69,7 @@ import TOMLReader
             Issue.record("accepted \(text.debugDescription): \(doc)")
         } catch {
             #expect(error.message.contains(message), "\(text.debugDescription): \(error)")
+            #expect(!error.message.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "one printable line: \(error)")
             #expect(error.position == TOMLPosition(line: line, column: column), "\(text.debugDescription): \(error)")
         }
     }
