@@ -20,13 +20,18 @@ public struct ArgoEngineBehaviour: Sendable, Hashable {
     /// OpenXT's argo-quiet-xsm-check-during-init.patch: `argo_init`'s `enable` check
     /// logs no AVC record.
     public var quietEnableCheckAtCreation: Bool
+    /// SILO refuses unicast Argo between unrelated domains; before 599bca5884 (4.16.0) it
+    /// had no Argo hooks and allowed everything (`XenProfile.siloChecksArgo`).
+    public var siloChecksArgo: Bool
 
     public init(sendvFullRingFailsWithEAGAIN: Bool = true, pendingWaitRecordsLength: Bool = true,
-                softReset: SoftResetBehaviour = .tearsDownArgo, quietEnableCheckAtCreation: Bool = false) {
+                softReset: SoftResetBehaviour = .tearsDownArgo, quietEnableCheckAtCreation: Bool = false,
+                siloChecksArgo: Bool = true) {
         self.sendvFullRingFailsWithEAGAIN = sendvFullRingFailsWithEAGAIN
         self.pendingWaitRecordsLength = pendingWaitRecordsLength
         self.softReset = softReset
         self.quietEnableCheckAtCreation = quietEnableCheckAtCreation
+        self.siloChecksArgo = siloChecksArgo
     }
 
     /// Upstream head on x86.
@@ -43,6 +48,7 @@ public struct ArgoEngineBehaviour: Sendable, Hashable {
             sendvFullRingFailsWithEAGAIN: Self.sendvReportsEAGAIN.isIn(profile.version),
             pendingWaitRecordsLength: Self.pendingLengthRecorded.isIn(profile.version),
             softReset: profile.softReset,
-            quietEnableCheckAtCreation: profile.quietEnableCheckAtCreation)
+            quietEnableCheckAtCreation: profile.quietEnableCheckAtCreation,
+            siloChecksArgo: profile.siloChecksArgo)
     }
 }

@@ -38,6 +38,7 @@ extension ArgoHypervisor {
             return
         case .silo:
             // The caller is always the acting domain on Argo paths.
+            if !settings.behaviour.siloChecksArgo { return }
             if domain.isControl || other.isControl || domain === other { return }
             statistics.xsmRefusals += 1
             throw .EPERM

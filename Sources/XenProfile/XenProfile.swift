@@ -88,6 +88,13 @@ public struct XenProfile: Sendable, Hashable, Codable, CustomStringConvertible {
     /// implied by x86 only, and the domctl fails early with EOPNOTSUPP elsewhere.
     static let softResetX86Only = XenChange(commit: "dedbb0e212", firstReleases: [.release(major: 4, minor: 22, patch: 0)])
 
+    /// Whether SILO checks Argo at all. Before 599bca5884 ("xsm: add argo hooks to SILO",
+    /// 4.16.0, not backported) SILO had no Argo hooks: its `register_single_source` and
+    /// `send` fell through to the dummy module and allowed everything.
+    public var siloChecksArgo: Bool { Self.siloArgoHooks.isIn(version) }
+
+    static let siloArgoHooks = XenChange(commit: "599bca5884", firstReleases: [.release(major: 4, minor: 16, patch: 0)])
+
     // MARK: Flavour patches
 
     /// OpenXT's `argo-quiet-xsm-check-during-init.patch`: the `enable` check `argo_init`

@@ -34,6 +34,26 @@ import XenProfile
         #expect(fixed.snapshot(of: 1)?.rings.first?.waits.count == 1)
     }
 
+    /// 599bca5884 (4.16.0, not backported): before it SILO had no Argo hooks, so two
+    /// unrelated domains could register single-source rings for and send to each other.
+    @Test func siloGainsArgoHooksIn4160() throws {
+        func world(_ version: String) -> ArgoHypervisor {
+            let profile = XenProfile(version: XenVersion(parsing: version)!)
+            return makeWorld(ArgoBootSettings(xsm: .silo, behaviour: ArgoEngineBehaviour(profile)))
+        }
+        let old = world("4.15.7"), new = world("4.16.0")
+        // d1 and d2 are unrelated and neither is a control domain.
+        try old.guest(2).registerRing(aport: 7, partner: 1, length: 4096)
+        #expect(errno { try new.guest(2).registerRing(aport: 7, partner: 1, length: 4096) } == .EPERM)
+        #expect(try old.guest(1).sendv(source: address(1, 1), destination: address(2, 7), iovs: [[1, 2, 3]], messageType: 0) == 3)
+        #expect(errno { _ = try new.guest(1).sendv(source: address(1, 1), destination: address(2, 7), iovs: [[1, 2, 3]], messageType: 0) } == .EPERM)
+        // With a control domain on one side, both allow.
+        try new.guest(0).registerRing(aport: 7, partner: 1, length: 4096)
+        #expect(try new.guest(1).sendv(source: address(1, 1), destination: address(0, 7), iovs: [[1]], messageType: 0) == 1)
+        #expect(!XenProfile(version: .release(major: 4, minor: 15, patch: 7)).siloChecksArgo)
+        #expect(XenProfile(version: .head).siloChecksArgo)
+    }
+
     /// 8966a3e9ab (4.13.0; 46262b87eb in 4.12.1): before it, the queued wait recorded 0
     /// bytes, so the ring owner's next notify woke the sender whatever the free space.
     @Test func pendingWaitLength() throws {

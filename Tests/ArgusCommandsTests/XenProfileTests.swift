@@ -152,6 +152,27 @@ struct VersionTree {
         }
     }
 
+    /// SILO had no Argo hooks before 4.16.0 (599bca5884): the audit of the same system under
+    /// 4.15.7 has channels between unrelated tenants that 4.16.0 refuses.
+    @Test func siloWithoutArgoHooksBefore4160() throws {
+        try Fixtures.withTemporaryDirectory { dir in
+            func channels(_ release: String) throws -> [String] {
+                let v = try VersionTree(release: release, in: dir, name: "silo-\(release)")
+                var text = try String(contentsOfFile: v.system, encoding: .utf8)
+                text = text.replacingOccurrences(of: "xsm=flask", with: "xsm=silo")
+                try text.write(toFile: v.system, atomically: true, encoding: .utf8)
+                let r = runArgus(["audit", v.tree, "--system", v.system, "--xen", release, "--format", "json"])
+                #expect(r.status == 0, "\(release): \(r.err)")
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+                let pairs = try #require(json["pairs"] as? [[String: Any]])
+                return pairs.filter { $0["channel"] as? Bool == true }.map { "\($0["source"]!)->\($0["target"]!)" }
+            }
+            let old = try channels("4.15.7"), new = try channels("4.16.0")
+            #expect(old.contains("a1->b1") && !new.contains("a1->b1"), "old \(old.count) new \(new.count)")
+            #expect(Set(new).isSubset(of: Set(old)))
+        }
+    }
+
     /// Xen 4.12.0's tree against head's: each side with its own numbering, so no flow
     /// changes; the change of Xen and definitions is reported first.
     @Test func diffAcrossVersionsHasNoFlowChanges() throws {

@@ -31,7 +31,8 @@ public struct ArgoHooks: Sendable {
         switch system.boot.xsm {
         case .dummy: return HookVerdict(allowed: true, granted: true)
         case .silo:
-            let ok = i == j || system.domains[i].privileged || system.domains[j].privileged
+            // Before Xen 4.16.0 SILO had no Argo hooks (XenProfile.siloChecksArgo).
+            let ok = !system.profile.siloChecksArgo || i == j || system.domains[i].privileged || system.domains[j].privileged
             return HookVerdict(allowed: ok, granted: ok)
         case .flask: return flask(p, source: system.sids[i], target: system.targetSID(i, j))
         }
