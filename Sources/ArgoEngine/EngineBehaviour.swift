@@ -23,15 +23,20 @@ public struct ArgoEngineBehaviour: Sendable, Hashable {
     /// SILO refuses unicast Argo between unrelated domains; before 599bca5884 (4.16.0) it
     /// had no Argo hooks and allowed everything (`XenProfile.siloChecksArgo`).
     public var siloChecksArgo: Bool
+    /// AVC records name domains as `source=d1 target=d2` / `current=d0`; before 6cecffc7a6
+    /// (4.17.0, not backported; the AVC audit printing was reworked) they printed
+    /// `domid=1 target=2` / `domid=0`.
+    public var avcRecordsPrintDomains: Bool
 
     public init(sendvFullRingFailsWithEAGAIN: Bool = true, pendingWaitRecordsLength: Bool = true,
                 softReset: SoftResetBehaviour = .tearsDownArgo, quietEnableCheckAtCreation: Bool = false,
-                siloChecksArgo: Bool = true) {
+                siloChecksArgo: Bool = true, avcRecordsPrintDomains: Bool = true) {
         self.sendvFullRingFailsWithEAGAIN = sendvFullRingFailsWithEAGAIN
         self.pendingWaitRecordsLength = pendingWaitRecordsLength
         self.softReset = softReset
         self.quietEnableCheckAtCreation = quietEnableCheckAtCreation
         self.siloChecksArgo = siloChecksArgo
+        self.avcRecordsPrintDomains = avcRecordsPrintDomains
     }
 
     /// Upstream head on x86.
@@ -42,6 +47,8 @@ public struct ArgoEngineBehaviour: Sendable, Hashable {
     static let pendingLengthRecorded = XenChange(
         commit: "8966a3e9ab", firstReleases: [.release(major: 4, minor: 12, patch: 1), .release(major: 4, minor: 13, patch: 0)])
 
+    static let avcPrintsDomains = XenChange(commit: "6cecffc7a6", firstReleases: [.release(major: 4, minor: 17, patch: 0)])
+
     /// The engine of `profile`'s Xen.
     public init(_ profile: XenProfile) {
         self.init(
@@ -49,6 +56,7 @@ public struct ArgoEngineBehaviour: Sendable, Hashable {
             pendingWaitRecordsLength: Self.pendingLengthRecorded.isIn(profile.version),
             softReset: profile.softReset,
             quietEnableCheckAtCreation: profile.quietEnableCheckAtCreation,
-            siloChecksArgo: profile.siloChecksArgo)
+            siloChecksArgo: profile.siloChecksArgo,
+            avcRecordsPrintDomains: Self.avcPrintsDomains.isIn(profile.version))
     }
 }

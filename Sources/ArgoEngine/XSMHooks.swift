@@ -9,7 +9,7 @@ extension ArgoHypervisor {
         guard xsmKind == .flask, case .flask(let decider, let mode) = settings.xsm else { return }
         try avcHasPermission(decider, mode, source: domain.sid, target: decider.xenSID,
                              requested: ArgoPermissions.enable.rawValue,
-                             subjects: "current=\(Self.printDomain(current ?? ArgoABI.domidIdle)) ", quiet: quiet)
+                             subjects: currentSubject(current ?? ArgoABI.domidIdle), quiet: quiet)
     }
 
     /// `xsm_argo_register_any_source(d)`: `d` → `xen`, `register_any_source`.
@@ -17,7 +17,7 @@ extension ArgoHypervisor {
         guard case .flask(let decider, let mode) = settings.xsm else { return }
         try avcHasPermission(decider, mode, source: domain.sid, target: decider.xenSID,
                              requested: ArgoPermissions.registerAnySource.rawValue,
-                             subjects: "current=\(Self.printDomain(domain.domid)) ")
+                             subjects: currentSubject(domain.domid))
     }
 
     /// `xsm_argo_register_single_source(d, t)`.
@@ -43,8 +43,7 @@ extension ArgoHypervisor {
             statistics.xsmRefusals += 1
             throw .EPERM
         case .flask(let decider, let mode):
-            var subjects = "source=\(Self.printDomain(domain.domid)) "
-            if other !== domain { subjects += "target=\(Self.printDomain(other.domid)) " }
+            let subjects = pairSubjects(domain.domid, other === domain ? nil : other.domid)
             try avcHasPermission(decider, mode, source: domain.sid,
                                  target: targetSID(decider, domain, other),
                                  requested: requested, subjects: subjects)
@@ -99,6 +98,21 @@ extension ArgoHypervisor {
             statistics.xsmRefusals += 1
             throw failure
         }
+    }
+
+    /// How an AVC record names the current domain: `current=d5` from 4.17.0 (6cecffc7a6),
+    /// `domid=5` before.
+    func currentSubject(_ domid: UInt16) -> String {
+        settings.behaviour.avcRecordsPrintDomains ? "current=\(Self.printDomain(domid)) " : "domid=\(domid) "
+    }
+
+    /// How an AVC record names the two domains of a pair check (the target only when it
+    /// differs): `source=d1 target=d2` from 4.17.0 (6cecffc7a6), `domid=1 target=2` before.
+    func pairSubjects(_ source: UInt16, _ target: UInt16?) -> String {
+        if settings.behaviour.avcRecordsPrintDomains {
+            return "source=\(Self.printDomain(source)) " + (target.map { "target=\(Self.printDomain($0)) " } ?? "")
+        }
+        return "domid=\(source) " + (target.map { "target=\($0) " } ?? "")
     }
 
     /// Xen's `%pd`: `d<id>`, or `d[IDLE]`, `d[XEN]`, `d[IO]`, `d[COW]`.

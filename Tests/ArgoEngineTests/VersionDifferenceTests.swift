@@ -101,6 +101,29 @@ import XenProfile
         #expect(newArm.ret == XenErrno.EOPNOTSUPP.hypercallReturn && newArm.rings == 1, "refused before touching anything")
     }
 
+    /// 6cecffc7a6 (4.17.0): AVC records name domains `current=d1` / `source=d1 target=d2`;
+    /// before, `domid=1` / `domid=1 target=2`.
+    @Test func avcRecordWording() throws {
+        func records(_ version: String) throws -> [String] {
+            var decider = TableDecider()
+            decider.allowed[UInt64(10) << 32 | 1] = ArgoPermissions.enable.rawValue   // d1 may enable
+            decider.allowed[UInt64(11) << 32 | 1] = ArgoPermissions.enable.rawValue   // d2 may enable
+            let profile = XenProfile(version: XenVersion(parsing: version)!)
+            let hv = ArgoHypervisor(settings: ArgoBootSettings(xsm: .flask(decider: decider, mode: .enforcing),
+                                                               behaviour: ArgoEngineBehaviour(profile)))
+            _ = try hv.createDomain(ArgoDomainSpec(domid: 1, sid: 10), creator: 0)
+            _ = try hv.createDomain(ArgoDomainSpec(domid: 2, sid: 11), creator: 0)
+            _ = hv.hypercall(caller: 1, cmd: ArgoABI.opRegisterRing, arg1: 0, arg2: 0, arg3: 0, arg4: 0)
+            #expect(errno { try hv.guest(2).registerRing(aport: 1, partner: 1, length: 4096) } == .EACCES)
+            #expect(errno { try hv.guest(2).registerRing(aport: 2, partner: 2, length: 4096) } == .EACCES)
+            #expect(errno { try hv.guest(1).registerRing(aport: 1, partner: any, length: 4096) } != nil)
+            return hv.drainAuditLog().map(\.subjects)
+        }
+        let old = try records("4.16.7"), new = try records("4.17.0")
+        #expect(old.contains("domid=2 target=1 ") && old.contains("domid=2 ") && !old.contains { $0.contains("source=") }, "\(old)")
+        #expect(new.contains("source=d2 target=d1 ") && new.contains("source=d2 ") && !new.contains { $0.contains("domid=") }, "\(new)")
+    }
+
     /// OpenXT's argo-quiet-xsm-check-during-init.patch: no AVC for argo_init's check.
     @Test func openXTCreatesQuietly() throws {
         func denialsAtCreation(_ flavour: XenFlavour) throws -> (records: Int, hasArgo: Bool) {
