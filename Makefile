@@ -1,6 +1,6 @@
 # Argus: set-up, build, test and demo on a fresh Debian bookworm machine (run as root).
 SWIFT ?= swift
-DEBIAN_PACKAGES := libsepol-dev checkpolicy m4 libxen-dev setools
+DEBIAN_PACKAGES := libsepol-dev libselinux1-dev checkpolicy m4 libxen-dev setools
 BUILD_FLAGS ?=
 ARGUS := .build/debug/argus
 # make install: PREFIX and DESTDIR as usual.
