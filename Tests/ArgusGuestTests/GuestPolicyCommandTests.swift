@@ -61,6 +61,37 @@ import Testing
         #expect(GuestFixtures.run(["guest-policy", GuestFixtures.policyPath, "--live", "--file-contexts", "x"]).status == 2)
     }
 
+    /// The built binary (`swift build --build-tests` builds it beside the tests): the golden
+    /// text on stdout with status 0, and live mode refused with status 2 where SELinux is off.
+    @Test func builtBinary() throws {
+        let argus = Golden.packageRoot.appendingPathComponent(".build/debug/argus").path
+        try #require(FileManager.default.isExecutableFile(atPath: argus), "build argus first")
+        func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: argus)
+            process.arguments = arguments
+            process.currentDirectoryURL = Golden.packageRoot
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        }
+        let policy = "examples/openxt/dom0-selinux/policy.conf"
+        let r = try run(["guest-policy", policy, "--file-contexts", "examples/openxt/dom0-selinux/file_contexts"])
+        #expect(r.status == 0)
+        #expect(r.err == "")
+        Golden.expectMatch(r.out, golden: "guest-policy/example.txt")
+        if !FileManager.default.fileExists(atPath: "/sys/fs/selinux/enforce") {
+            let live = try run(["guest-policy", policy, "--live"])
+            #expect(live.status == 2)
+            #expect(live.out == "")
+            #expect(live.err.split(separator: "\n").count == 1 && live.err.hasPrefix("error: SELinux is not enabled"))
+        }
+    }
+
     /// A Xen policy given as the guest's: refused in one line.
     @Test func xenPolicyIsRefused() throws {
         let xen = try Fixtures.examplePolicy()

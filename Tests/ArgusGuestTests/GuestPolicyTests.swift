@@ -62,6 +62,19 @@ import Testing
         }
     }
 
+    /// The binary checkpolicy wrote reads back to the same image, through the same loader.
+    @Test func binaryPolicyLoadsLikeItsSource() throws {
+        let conf = try GuestFixtures.examplePolicy()
+        let binary = try Fixtures.withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("policy.33").path
+            try Data(conf.binary).write(to: URL(fileURLWithPath: path))
+            return try LinuxPolicyLoader.load(path)
+        }
+        #expect(binary.origin == .binary(path: binary.origin.path))
+        #expect(binary.image == conf.image)
+        #expect(binary.image.mls && binary.image.platform == .selinux)
+    }
+
     @Test func policyConfErrorIsOneLineWithItsLine() throws {
         let text = try String(contentsOfFile: GuestFixtures.policyPath, encoding: .utf8)
             .replacingOccurrences(of: "type sshd_t, domain;", with: "type sshd_t, no_such_attribute;")
