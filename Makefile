@@ -1,6 +1,6 @@
 # Argus: set-up, build, test and demo on a fresh Debian bookworm machine (run as root).
 SWIFT ?= swift
-DEBIAN_PACKAGES := libsepol-dev checkpolicy m4 libxen-dev setools
+DEBIAN_PACKAGES := libsepol-dev libselinux1-dev checkpolicy m4 libxen-dev setools
 BUILD_FLAGS ?=
 ARGUS := .build/debug/argus
 # make install: PREFIX and DESTDIR as usual.
@@ -50,6 +50,7 @@ demo: build
 	$(ARGUS) audit policy/example --system examples/system.toml
 	$(ARGUS) query policy/example --system examples/system.toml --from a1 --to b1 --perm send || true
 	$(ARGUS) simulate policy/example --system examples/system.toml --scenario examples/scenarios/with-policy/example-system.yaml
+	$(ARGUS) guest-policy examples/openxt/dom0-selinux/policy.conf --file-contexts examples/openxt/dom0-selinux/file_contexts
 
 # Release build, then every benchmark with its same-run baseline (see README, "Speed").
 bench: deps

@@ -5,6 +5,8 @@ import PackageDescription
 //   CSepol (C: libsepol.a) -> Sepol (the only Swift file that touches C)
 //   -> Flask (definitions + policy model + loading)
 //   -> DecisionTable -> ArgoEngine -> ArgusAnalysis -> ArgusCommands -> argus
+// ArgusGuest (a domain's own SELinux policy over the Argo devices; CSELinux: libselinux)
+// sits beside ArgoEngine: over DecisionTable, under ArgusCommands.
 // XenProfile (which Xen: plain values, no dependencies) is taken by ArgoEngine and up.
 let package = Package(
     name: "Argus",
@@ -41,6 +43,12 @@ let package = Package(
         // Which Xen a prediction is for (version, flavour, arch, XSM build, boot options):
         // plain values, no dependencies, so every layer from the engine up can take one.
         .target(name: "XenProfile"),
+        // libselinux (libselinux1-dev, shared: it does not pull in libsepol.so): file_contexts
+        // labelling and the running kernel's security server, for the guest side of Argo.
+        .systemLibrary(name: "CSELinux", path: "Sources/CSELinux"),
+        // Which processes inside a domain may use Argo: its Linux SELinux policy over the
+        // Argo device nodes (the decision table, libselinux labels, live mode).
+        .target(name: "ArgusGuest", dependencies: ["CSELinux", "DecisionTable", "Flask", "Sepol"]),
         .target(name: "ArgoEngine", dependencies: ["DecisionTable", "Flask", "XenProfile"]),
         .target(
             name: "ArgusAnalysis",
@@ -49,7 +57,7 @@ let package = Package(
         .target(
             name: "ArgusCommands",
             dependencies: [
-                "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "XenProfile",
+                "ArgusAnalysis", "ArgoEngine", "ArgusGuest", "DecisionTable", "Flask", "XenProfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -73,6 +81,10 @@ let package = Package(
                 "ArgoEngine", "XenProfile", "TestSupport", "CXenArgo",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
+        ),
+        .testTarget(
+            name: "ArgusGuestTests",
+            dependencies: ["ArgusGuest", "ArgusCommands", "DecisionTable", "Flask", "Sepol", "TestSupport"]
         ),
         .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "XenProfile", "TestSupport"]),
         // TOMLKit (toml++) only as a second opinion on valid documents; see TOMLReader.
