@@ -25,6 +25,12 @@ public enum ArgoABI {
     public static let opUnregisterRing: UInt32 = 2
     public static let opSendv: UInt32 = 3
     public static let opNotify: UInt32 = 4
+    /// OpenXT's firewall ops (`argo-add-viptables.patch`), only in an `openxt` Xen.
+    public static let opVIPTablesAdd: UInt32 = 6
+    public static let opVIPTablesDel: UInt32 = 7
+    public static let opVIPTablesList: UInt32 = 8
+    /// `XEN_ARGO_PORT_ANY` (OpenXT's argo.h): a firewall rule's wildcard port.
+    public static let portAny: UInt32 = 0xFFFF_FFFF
 
     /// `XEN_ARGO_REGISTER_FLAG_FAIL_EXIST`; also the whole accepted flag mask.
     public static let registerFlagFailExist: UInt32 = 0x1

@@ -60,7 +60,7 @@ public final class ArgoGuest {
     var argumentAddress: UInt64 { GuestLayout.argumentFrame << 12 }
     var frameListAddress: UInt64 { GuestLayout.frameListFrame << 12 }
 
-    private func call(_ cmd: UInt32, _ arg1: UInt64, _ arg2: UInt64, _ arg3: UInt64, _ arg4: UInt64) throws(XenErrno) -> Int {
+    func call(_ cmd: UInt32, _ arg1: UInt64, _ arg2: UInt64, _ arg3: UInt64, _ arg4: UInt64) throws(XenErrno) -> Int {
         let result = hypervisor.hypercall(caller: domid, cmd: cmd, arg1: arg1, arg2: arg2, arg3: arg3, arg4: arg4)
         if result < 0 {
             guard let errno = XenErrno(rawValue: Int32(-result)) else { preconditionFailure("unnamed errno \(result)") }

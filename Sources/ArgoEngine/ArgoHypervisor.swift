@@ -36,6 +36,8 @@ public struct ArgoStatistics: Sendable, Hashable {
     /// Hook refusals that an op returned (EACCES from FLASK, EPERM from SILO).
     public var xsmRefusals = 0
     public var signalsSent = 0
+    /// sendv refusals by OpenXT's firewall (EPERM).
+    public var firewallRejections = 0
 }
 
 /// A deterministic, single-threaded model of Xen's Argo hypercall engine.
@@ -52,6 +54,10 @@ public final class ArgoHypervisor {
     var avcCache: [AVCKey: FlaskDecision] = [:]
     /// AVC records in console order.
     public private(set) var auditLog: [AVCRecord] = []
+    /// Other console lines Xen prints that Argus models (OpenXT's firewall), in order.
+    public private(set) var consoleLog: [String] = []
+    /// OpenXT's global firewall rule list (`VIPTables`), used when the flavour has it.
+    public internal(set) var firewall = VIPTables()
     /// Domids signalled with VIRQ_ARGO, in order, since the last drain.
     @exclusivity(unchecked) var signalLog: [UInt16] = []
     /// Live domids, ascending (kept alongside the table so nothing scans it).
@@ -171,6 +177,14 @@ public final class ArgoHypervisor {
 
     func appendAudit(_ record: AVCRecord) { auditLog.append(record) }
 
+    func console(_ line: String) { consoleLog.append(line) }
+
+    /// The console lines since the last drain.
+    public func drainConsole() -> [String] {
+        defer { consoleLog.removeAll(keepingCapacity: true) }
+        return consoleLog
+    }
+
     /// `send_guest_domain_virq(d, VIRQ_ARGO)`.
     @inline(__always)
     func signal(_ domain: Domain) {
@@ -231,6 +245,8 @@ public final class ArgoHypervisor {
         case ArgoABI.opNotify:
             guard arg2 == 0, arg3 == 0, arg4 == 0 else { throw .EINVAL }
             return try notify(caller, ringDataAddress: arg1)
+        case ArgoABI.opVIPTablesAdd...ArgoABI.opVIPTablesList where settings.behaviour.argoFirewall:
+            return try viptablesOp(caller, cmd: cmd, arg1: arg1, arg4: arg4)
         default:
             throw .EOPNOTSUPP
         }

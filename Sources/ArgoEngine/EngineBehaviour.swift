@@ -27,16 +27,20 @@ public struct ArgoEngineBehaviour: Sendable, Hashable {
     /// (4.17.0, not backported; the AVC audit printing was reworked) they printed
     /// `domid=1 target=2` / `domid=0`.
     public var avcRecordsPrintDomains: Bool
+    /// OpenXT's `argo-add-viptables.patch`: the port firewall ops (6, 7, 8) and its check in
+    /// sendv (`VIPTables`). Upstream Xen answers those ops with -EOPNOTSUPP.
+    public var argoFirewall: Bool
 
     public init(sendvFullRingFailsWithEAGAIN: Bool = true, pendingWaitRecordsLength: Bool = true,
                 softReset: SoftResetBehaviour = .tearsDownArgo, quietEnableCheckAtCreation: Bool = false,
-                siloChecksArgo: Bool = true, avcRecordsPrintDomains: Bool = true) {
+                siloChecksArgo: Bool = true, avcRecordsPrintDomains: Bool = true, argoFirewall: Bool = false) {
         self.sendvFullRingFailsWithEAGAIN = sendvFullRingFailsWithEAGAIN
         self.pendingWaitRecordsLength = pendingWaitRecordsLength
         self.softReset = softReset
         self.quietEnableCheckAtCreation = quietEnableCheckAtCreation
         self.siloChecksArgo = siloChecksArgo
         self.avcRecordsPrintDomains = avcRecordsPrintDomains
+        self.argoFirewall = argoFirewall
     }
 
     /// Upstream head on x86.
@@ -57,6 +61,7 @@ public struct ArgoEngineBehaviour: Sendable, Hashable {
             softReset: profile.softReset,
             quietEnableCheckAtCreation: profile.quietEnableCheckAtCreation,
             siloChecksArgo: profile.siloChecksArgo,
-            avcRecordsPrintDomains: Self.avcPrintsDomains.isIn(profile.version))
+            avcRecordsPrintDomains: Self.avcPrintsDomains.isIn(profile.version),
+            argoFirewall: profile.argoFirewall)
     }
 }

@@ -83,6 +83,7 @@ extension ArgoHypervisor {
         if source.domainID != sender.domid { throw .EPERM }
         guard let target = domain(destination.domainID) else { throw .ESRCH }
         try checkSend(sender, to: target)
+        try checkFirewall(sender, source, destination)
         guard sender.argo != nil else { throw .ENODEV }
         guard let targetArgo = target.argo else { throw .ECONNREFUSED }
         guard let ring = targetArgo.findRing(owner: target.domid, aport: destination.aport, sender: sender.domid) else {

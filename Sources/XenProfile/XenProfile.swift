@@ -101,8 +101,8 @@ public struct XenProfile: Sendable, Hashable, Codable, CustomStringConvertible {
     /// makes at domain creation writes no AVC record.
     public var quietEnableCheckAtCreation: Bool { flavour == .openxt }
 
-    /// OpenXT's `argo-add-viptables.patch`: a port-level firewall checked in sendv. Modelled
-    /// by a separate piece of work; this is where the flavour switches it on.
+    /// OpenXT's `argo-add-viptables.patch`: a port-level firewall checked in sendv
+    /// (`VIPTables` in ArgoEngine).
     public var argoFirewall: Bool { flavour == .openxt }
 }
 
