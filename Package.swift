@@ -4,7 +4,7 @@ import PackageDescription
 // Layering (one way only):
 //   CSepol (C: libsepol.a) -> Sepol (the only Swift file that touches C)
 //   -> Flask (definitions + policy model + loading)
-//   -> DecisionTable -> ArgoEngine -> ArgusAnalysis -> ArgusCommands -> argus
+//   -> DecisionTable -> ArgoEngine -> ArgusAnalysis -> ArgusExposure -> ArgusCommands -> argus
 let package = Package(
     name: "Argus",
     products: [
@@ -40,10 +40,12 @@ let package = Package(
             name: "ArgusAnalysis",
             dependencies: ["ArgoEngine", "DecisionTable", "Flask", "TOMLReader", "Yams"]
         ),
+        // What any valid label could reach: exposure over every context, boolean and relation.
+        .target(name: "ArgusExposure", dependencies: ["ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask"]),
         .target(
             name: "ArgusCommands",
             dependencies: [
-                "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask",
+                "ArgusAnalysis", "ArgusExposure", "ArgoEngine", "DecisionTable", "Flask",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,7 +53,7 @@ let package = Package(
         // `make bench`: figures next to libsepol and memcpy baselines measured in the same run.
         .executableTarget(
             name: "ArgusBenchmarks",
-            dependencies: ["Sepol", "Flask", "DecisionTable", "ArgoEngine", "ArgusAnalysis", "PolicyGenerator"],
+            dependencies: ["Sepol", "Flask", "DecisionTable", "ArgoEngine", "ArgusAnalysis", "ArgusExposure", "PolicyGenerator"],
             path: "Benchmarks/ArgusBenchmarks"
         ),
 
@@ -63,6 +65,10 @@ let package = Package(
                 "ArgoEngine", "TestSupport", "CXenArgo",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
+        ),
+        .testTarget(
+            name: "ArgusExposureTests",
+            dependencies: ["ArgusExposure", "ArgusCommands", "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "Sepol", "TestSupport"]
         ),
         .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "TestSupport"]),
         // TOMLKit (toml++) only as a second opinion on valid documents; see TOMLReader.

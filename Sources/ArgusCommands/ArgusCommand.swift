@@ -8,7 +8,7 @@ public struct ArgusCommand: ParsableCommand {
         abstract: "Which Xen domains may talk to which over Argo, under a FLASK policy.",
         subcommands: [
             DefsCommand.self, PolicyCommand.self, AuditCommand.self, QueryCommand.self, SimulateCommand.self,
-            DiffCommand.self, CheckCommand.self, LintCommand.self, ExplainLogCommand.self,
+            DiffCommand.self, CheckCommand.self, LintCommand.self, ExplainLogCommand.self, ExposureCommand.self,
         ]
     )
     public init() {}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import ArgusExposure
+import Flask
+import Foundation
+
+/// `argus exposure`: what any valid label could reach, without a system file.
+public struct ExposureCommand: ContextualCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "exposure",
+        abstract: "For every ordered pair of domain types and every Argo flow: always, never or conditional, over every valid label.",
+        discussion: """
+            The universe is every context the policy accepts for a domain (users x their roles x the roles' \
+            types, x ranges within the user's range under MLS), every relation two domains can be in \
+            (unrelated, the same domain, device model and target) and every setting of the booleans that \
+            decide Argo rules. Boot assumed: argo=1, FLASK enforcing, mac-permissive off and on. Every \
+            possible answer comes with a small system file that `argus audit` confirms (exposure audits \
+            each one itself). See docs/EXPOSURE.md.
+            """
+    )
+    public enum Format: String, CaseIterable, Sendable { case text, json, csv }
+
+    @OptionGroup public var policy: PolicyOptions
+    @Option(name: .customLong("bool"), help: ArgumentHelp(
+        "Fix a policy boolean instead of enumerating it (repeatable).", valueName: "name=true|false"))
+    public var booleans: [String] = []
+    /// Checked by `run` so that a bad value is one `error:` line and exit 2, like other bad input.
+    @Option(help: ArgumentHelp("Output format: text, json or csv.", valueName: "format")) public var format: String = "text"
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+    public var output: String?
+
+    public init() {}
+
+    func booleanValues() throws(InputError) -> [String: Bool] {
+        var values: [String: Bool] = [:]
+        for item in booleans {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw InputError("--bool takes NAME=true|false, not '\(item)'") }
+            switch parts[1].lowercased() {
+            case "true", "1", "on": values[parts[0]] = true
+            case "false", "0", "off": values[parts[0]] = false
+            default: throw InputError("--bool \(parts[0]): expected true or false, not '\(parts[1])'")
+            }
+        }
+        return values
+    }
+
+    public func run(in context: CommandContext) throws {
+        guard let format = Format(rawValue: format) else {
+            throw InputError("unknown format '\(self.format)' (expected text, json or csv)")
+        }
+        let fixed = try booleanValues()
+        let loaded = try policy.load()
+        let report = try Exposure.analyse(policy: loaded, booleans: fixed)
+        let text: String = switch format {
+        case .text: ExposureRenderer.text(report)
+        case .json: ExposureRenderer.json(report)
+        case .csv: ExposureRenderer.csv(report)
+        }
+        if let output {
+            try writeAtomically(Array(text.utf8), to: output)
+        } else {
+            context.standardOutput.write(text)
+        }
+    }
+}
