@@ -23,12 +23,14 @@ func relativePaths(_ text: String) -> String {
 struct ExposureCase: CustomTestStringConvertible, Sendable {
     var seed: UInt64
     var mls: Bool
+    /// One of the fixed cases, which must exercise conditional answers.
+    var fixed = true
     var testDescription: String { "seed \(seed)\(mls ? " MLS" : "")" }
 
     func policy() throws -> Policy {
         var features: PolicyGenerator.Features = [.booleans, .constraints, .usersRoles, .typebounds, .permissive, .domainTransitions, .selfTargets]
         if mls { features.insert(.mls) }
-        let generator = PolicyGenerator(seed: seed, types: mls ? 3 : 6, attributes: 2, features: features, booleans: 3, constraints: 3,
+        let generator = PolicyGenerator(seed: seed, types: mls ? 3 : 8, attributes: 2, features: features, argoRuleDensity: 4, booleans: 3, constraints: 3,
                                         users: mls ? 1 : 2, roles: 2, sensitivities: 2, categories: 1)
         let generated = generator.generate(definitions: try Fixtures.definitionTexts())
         let binary = try Checkpolicy.compile(generated.policyConf, mls: generated.mls)
@@ -37,11 +39,12 @@ struct ExposureCase: CustomTestStringConvertible, Sendable {
 
     /// Four fixed cases by default; `ARGUS_FUZZ_SECONDS` adds seeds for that long.
     static var all: [ExposureCase] {
-        var cases = [ExposureCase(seed: 11, mls: false), ExposureCase(seed: 12, mls: false),
-                     ExposureCase(seed: 15, mls: true), ExposureCase(seed: 14, mls: true)]
+        // Seeds chosen so that each has conditional answers (checked below).
+        var cases = [ExposureCase(seed: 11, mls: false), ExposureCase(seed: 1_002, mls: false),
+                     ExposureCase(seed: 15, mls: true), ExposureCase(seed: 1_003, mls: true)]
         if let s = ProcessInfo.processInfo.environment["ARGUS_FUZZ_SECONDS"], let seconds = Double(s), seconds > 0 {
             // Roughly a second per case on this machine.
-            cases += (0..<Int(seconds)).map { ExposureCase(seed: 1_000 + UInt64($0), mls: $0 % 2 == 1) }
+            cases += (0..<Int(seconds)).map { ExposureCase(seed: 2_000 + UInt64($0), mls: $0 % 2 == 1, fixed: false) }
         }
         return cases
     }
@@ -53,12 +56,9 @@ struct ExposureCase: CustomTestStringConvertible, Sendable {
     @Test(arguments: ExposureCase.all)
     func exposureEqualsLibsepol(_ c: ExposureCase) throws {
         let policy = try c.policy()
-        let t0 = Date()
         let report = try Exposure.analyse(policy: policy)
-        let t1 = Date()
         #expect(report.isExact)
         let oracle = try OracleExposure(policy: policy)
-        print("DEBUG \(c.testDescription): contexts \(report.contextCount) types \(report.typeCount) exposure \(t1.timeIntervalSince(t0)) oracle \(Date().timeIntervalSince(t1))")
         #expect(!oracle.contexts.isEmpty)
         let universe = ExposureUniverse(policy: policy, evaluator: AccessEvaluator(TypeEnforcement(policy: policy)))
         #expect(Set(universe.contexts.map { policy.string($0) }) == Set(oracle.contexts), "the universe differs from libsepol's valid contexts")
@@ -91,9 +91,10 @@ struct ExposureCase: CustomTestStringConvertible, Sendable {
         }
         #expect(compared > 100 && possible > 0, "too little compared (\(compared), \(possible) possible)")
         // The features under test took part: booleans that decide Argo rules, conditional answers.
-        #expect(!report.relevantBooleans.isEmpty, "no boolean decides an Argo rule in \(c.testDescription)")
-        #expect(conditional > 0, "no conditional answer in \(c.testDescription)")
-        print("DEBUG2 \(c.testDescription) conditional \(conditional) possible \(possible) relevant \(report.relevantBooleans) counterexamples \(report.counterexamples.count)")
+        if c.fixed {
+            #expect(!report.relevantBooleans.isEmpty, "no boolean decides an Argo rule in \(c.testDescription)")
+            #expect(conditional > 0, "no conditional answer in \(c.testDescription)")
+        }
     }
 
     /// Every counterexample, parsed from its own system file and audited independently, has
