@@ -34,9 +34,7 @@ struct Pass {
     let u: ExposureUniverse
     let chunks: [ExposureDecisions.Chunk]
     let types: Int
-    /// Per chunk, per context: settings where `enable` is allowed, and `register_any_source` too.
-    var argo: [[UInt64]] = []
-    var any: [[UInt64]] = []
+    let flows: FlowEvaluator
     /// Per type × 2 and per pair × 4: bit 0 some combination has the flow, bit 1 some lacks it.
     var domainSeen: [UInt8]
     var pairSeen: [UInt8]
@@ -47,21 +45,16 @@ struct Pass {
         self.d = d
         u = d.universe
         chunks = d.chunks()
+        flows = FlowEvaluator(d, chunks: chunks)
         types = u.domainTypes.count
         domainSeen = [UInt8](repeating: 0, count: types * 2)
         pairSeen = [UInt8](repeating: 0, count: types * types * 4)
     }
 
     mutating func run() {
-        let n = u.contexts.count
+        let flows = self.flows
         for (ci, chunk) in chunks.enumerated() {
-            var argoM = [UInt64](repeating: 0, count: n), anyM = argoM
-            for i in 0..<n {
-                argoM[i] = d.allowed(d.sid[i], d.xenSID, d.enable, chunk)
-                anyM[i] = argoM[i] & d.allowed(d.sid[i], d.xenSID, d.ras, chunk)
-            }
-            argo.append(argoM)
-            any.append(anyM)
+            let argoM = flows.argo[ci], anyM = flows.any[ci]
             for a in 0..<types {
                 for i in u.contextsOfType[a] {
                     record(domain: a * 2, argoM[i], Exposure.Witness(source: i, setting: chunk.base, mac: false), chunk)
@@ -73,10 +66,14 @@ struct Pass {
                 for b in 0..<types {
                     let cell = (a * types + b) * 4
                     for i in u.contextsOfType[a] {
+                        // Without Argo on one side no flow exists, whatever the relation.
+                        if argoM[i] != chunk.valid { noFlows(cell, chunk) }
+                        guard argoM[i] != 0 else { continue }
                         for j in u.contextsOfType[b] {
-                            for relation in ExposureRelation.allCases {
-                                guard let flows = evaluate(i, j, relation, ci) else { continue }
-                                let w = Exposure.Witness(source: i, target: j, relation: relation, setting: chunk.base, mac: false)
+                            if argoM[j] != chunk.valid { noFlows(cell, chunk) }
+                            guard argoM[i] & argoM[j] != 0 else { continue }
+                            flows.forEachRelation(i, j, ci) { relations, flows in
+                                let w = Exposure.Witness(source: i, target: j, relation: relations[0], setting: chunk.base, mac: false)
                                 record(pair: cell, flows.rss, w, chunk)
                                 record(pair: cell + 1, flows.send, w, chunk)
                                 record(pair: cell + 2, flows.send, w, chunk)
@@ -92,21 +89,6 @@ struct Pass {
         }
     }
 
-    struct Flows { var rss, send, channelOff, channelOn: UInt64 }
-
-    /// The pair flows of contexts `i` → `j` in `relation` for chunk `ci`; nil when the relation cannot exist.
-    @inline(__always)
-    func evaluate(_ i: Int, _ j: Int, _ relation: ExposureRelation, _ ci: Int) -> Flows? {
-        guard let target = d.targetSID(i, j, relation), let back = d.targetSID(j, i, relation.reversed) else { return nil }
-        let chunk = chunks[ci]
-        let both = argo[ci][i] & argo[ci][j]
-        guard both != 0 else { return Flows(rss: 0, send: 0, channelOff: 0, channelOn: 0) }
-        let rss = both & d.allowed(d.sid[i], target, d.rss, chunk)
-        let send = both & d.allowed(d.sid[i], target, d.send, chunk)
-        let reply = both & d.allowed(d.sid[j], back, d.rss, chunk)
-        return Flows(rss: rss, send: send, channelOff: send & reply, channelOn: send & (reply | any[ci][j]))
-    }
-
     @inline(__always)
     mutating func record(domain index: Int, _ m: UInt64, _ w: Exposure.Witness, _ chunk: ExposureDecisions.Chunk) {
         if m != 0, domainSeen[index] & 1 == 0 {
@@ -116,6 +98,12 @@ struct Pass {
             domainWitness[index] = w
         }
         if m != chunk.valid { domainSeen[index] |= 2 }
+    }
+
+    /// Some combination of this cell lacks every pair flow (a side without Argo).
+    @inline(__always)
+    mutating func noFlows(_ cell: Int, _ chunk: ExposureDecisions.Chunk) {
+        for k in 0..<4 { pairSeen[cell + k] |= 2 }
     }
 
     @inline(__always)
@@ -173,6 +161,7 @@ struct Pass {
     }
 
     func conditions(domain index: Int) -> ExposureConditions {
+        let argo = flows.argo, any = flows.any
         let a = index / 2, wildcard = index % 2 == 1
         var seen = Projection(booleans: d.booleans.relevant.count), space = seen
         for (ci, chunk) in chunks.enumerated() {
@@ -186,30 +175,36 @@ struct Pass {
         return describe(seen, space)
     }
 
-    func conditions(pair index: Int) -> ExposureConditions {
-        let cell = index / 4, flow = index % 4
+    /// Conditions of the conditional flows of one type pair (nil for the others), in one pass.
+    func conditions(cell: Int) -> [ExposureConditions?] {
         let a = cell / types, b = cell % types
-        var seen = Projection(booleans: d.booleans.relevant.count), space = seen
+        let wanted = (0..<4).map { Self.answer(pairSeen[cell * 4 + $0]) == .conditional }
+        let empty = Projection(booleans: d.booleans.relevant.count)
+        var seen = [Projection](repeating: empty, count: 4), space = [Projection](repeating: empty, count: 2)
         for (ci, chunk) in chunks.enumerated() {
             for i in u.contextsOfType[a] {
                 for j in u.contextsOfType[b] {
-                    for relation in ExposureRelation.allCases {
-                        guard let f = evaluate(i, j, relation, ci) else { continue }
-                        let macs: [Bool?] = flow == 3 ? [false, true] : [nil]
-                        for mac in macs {
-                            space.add(i, j, relation, chunk.valid, mac: mac, chunk: chunk, contexts: u.contexts)
-                            let m: UInt64 = switch flow {
-                            case 0: f.rss
-                            case 1, 2: f.send
-                            default: mac == true ? f.channelOn : f.channelOff
+                    flows.forEachRelation(i, j, ci) { relations, f in
+                        for relation in relations {
+                            // space[0]: the flows mac-permissive does not change; space[1]: channel, both settings.
+                            space[0].add(i, j, relation, chunk.valid, mac: nil, chunk: chunk, contexts: u.contexts)
+                            if wanted[3] {
+                                space[1].add(i, j, relation, chunk.valid, mac: false, chunk: chunk, contexts: u.contexts)
+                                space[1].add(i, j, relation, chunk.valid, mac: true, chunk: chunk, contexts: u.contexts)
                             }
-                            if m != 0 { seen.add(i, j, relation, m, mac: mac, chunk: chunk, contexts: u.contexts) }
+                            for (k, m) in [f.rss, f.send, f.send].enumerated() where wanted[k] && m != 0 {
+                                seen[k].add(i, j, relation, m, mac: nil, chunk: chunk, contexts: u.contexts)
+                            }
+                            if wanted[3] {
+                                if f.channelOff != 0 { seen[3].add(i, j, relation, f.channelOff, mac: false, chunk: chunk, contexts: u.contexts) }
+                                if f.channelOn != 0 { seen[3].add(i, j, relation, f.channelOn, mac: true, chunk: chunk, contexts: u.contexts) }
+                            }
                         }
                     }
                 }
             }
         }
-        return describe(seen, space)
+        return (0..<4).map { k in wanted[k] ? describe(seen[k], space[k == 3 ? 1 : 0]) : nil }
     }
 
     /// Every dimension on which the combinations with the flow cover less than the whole space.
@@ -300,10 +295,11 @@ struct Pass {
             let base = cell * 4
             guard (0..<4).contains(where: { pairSeen[base + $0] & 1 != 0 }) else { continue }
             var row: [ExposureCell] = []
+            let found = conditions(cell: cell)
             for k in 0..<4 {
                 let answer = Self.answer(pairSeen[base + k])
                 var c = ExposureCell(answer: answer)
-                if answer == .conditional { c.conditions = conditions(pair: base + k) }
+                c.conditions = found[k]
                 if let w = pairWitness[base + k] { c.counterexample = builder.add(w, claim: ExposureFlow.perPair[k]) }
                 row.append(c)
             }
@@ -329,4 +325,58 @@ struct Pass {
             pairs: pairs,
             counterexamples: counterexamples)
     }
+}
+
+/// The flows of a pair of contexts, for the settings of one chunk: immutable, so the passes can
+/// call it while they update their own state.
+struct FlowEvaluator {
+    struct Flows { var rss, send, channelOff, channelOn: UInt64 }
+
+    let d: ExposureDecisions
+    let chunks: [ExposureDecisions.Chunk]
+    /// Per chunk, per context: settings where `enable` is allowed, and `register_any_source` too.
+    let argo: [[UInt64]]
+    let any: [[UInt64]]
+
+    init(_ d: ExposureDecisions, chunks: [ExposureDecisions.Chunk]) {
+        self.d = d
+        self.chunks = chunks
+        let n = d.sid.count
+        argo = chunks.map { chunk in (0..<n).map { d.allowed(d.sid[$0], d.xenSID, d.enable, chunk) } }
+        any = zip(chunks, argo).map { chunk, argoM in (0..<n).map { argoM[$0] & d.allowed(d.sid[$0], d.xenSID, d.ras, chunk) } }
+    }
+
+    static let unrelatedOnly: [ExposureRelation] = [.unrelated]
+    static let anyButSame: [ExposureRelation] = [.unrelated, .sourceIsDeviceModel, .targetIsDeviceModel]
+    static let deviceModels: [ExposureRelation] = [.sourceIsDeviceModel, .targetIsDeviceModel]
+
+    /// Calls `body` with the flows of `i` → `j` for each group of relations that give the same
+    /// flows: when neither context takes part in a device-model pair with its own target SID,
+    /// both device-model relations behave exactly as unrelated domains and are evaluated once.
+    @inline(__always)
+    func forEachRelation(_ i: Int, _ j: Int, _ ci: Int, _ body: (_ relations: [ExposureRelation], Flows) -> Void) {
+        let special = d.hasSpecialDeviceModel[i] || d.hasSpecialDeviceModel[j]
+        if let f = evaluate(i, j, .unrelated, ci) { body(special ? Self.unrelatedOnly : Self.anyButSame, f) }
+        if i == j, let f = evaluate(i, j, .same, ci) { body([.same], f) }
+        if special {
+            for relation in Self.deviceModels {
+                if let f = evaluate(i, j, relation, ci) { body([relation], f) }
+            }
+        }
+    }
+
+
+    /// The pair flows of contexts `i` → `j` in `relation` for chunk `ci`; nil when the relation cannot exist.
+    @inline(__always)
+    func evaluate(_ i: Int, _ j: Int, _ relation: ExposureRelation, _ ci: Int) -> Flows? {
+        guard let target = d.targetSID(i, j, relation), let back = d.targetSID(j, i, relation.reversed) else { return nil }
+        let chunk = chunks[ci]
+        let both = argo[ci][i] & argo[ci][j]
+        guard both != 0 else { return Flows(rss: 0, send: 0, channelOff: 0, channelOn: 0) }
+        let rss = both & d.allowed(d.sid[i], target, d.rss, chunk)
+        let send = both & d.allowed(d.sid[i], target, d.send, chunk)
+        let reply = both & d.allowed(d.sid[j], back, d.rss, chunk)
+        return Flows(rss: rss, send: send, channelOff: send & reply, channelOn: send & (reply | any[ci][j]))
+    }
+
 }

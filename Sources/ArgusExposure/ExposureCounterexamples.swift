@@ -65,9 +65,10 @@ struct CounterexampleBuilder {
 
     /// Audits every counterexample with `ResolvedSystem` and `ArgoAudit` and traps when the audit
     /// does not have a flow a counterexample claims: the two would disagree, a bug in Argus.
-    /// Counterexamples with the same booleans and boot settings are audited together (the audit
-    /// of a pair depends on those two domains only), each parsed back from its own system file.
-    static func verify(_ all: [ExposureCounterexample], policy: Policy, batch: Int = 128) {
+    /// Counterexamples with the same booleans and boot settings are audited together, 160 at a time
+    /// (the audit of a pair depends on those two domains only; the batch size balances building
+    /// the table against the audit's pairs), each parsed back from its own system file.
+    static func verify(_ all: [ExposureCounterexample], policy: Policy, batch: Int = 160) {
         let groups = Dictionary(grouping: all) { c in c.boolArguments.joined(separator: " ") + " mac=\(c.macPermissive)" }
         for key in groups.keys.sorted() {
             let group = groups[key]!

@@ -70,6 +70,9 @@ struct ExposureDecisions {
     let deviceModelSID: [Int: UInt32]
     /// (device model, target) pairs whose target SID is not a valid context: Xen refuses them.
     let deviceModelRefused: Set<Int>
+    /// Contexts that take part, as device model or target, in a pair whose target SID differs
+    /// from the target's own SID or is refused; other pairs' device-model relations behave as unrelated.
+    let hasSpecialDeviceModel: [Bool]
     /// Type of each SID in the table (index sid - 1).
     let sidType: [UInt32]
     let sidPermissive: [Bool]
@@ -78,6 +81,8 @@ struct ExposureDecisions {
     let typeCount: Int
     let unconditional: [UInt32]
     let overlayRange: [Int: Range<Int>]
+    /// Whether a type pair (dense key) has conditional rules, before looking in `overlayRange`.
+    let hasOverlay: [Bool]
     let overlays: [(conditional: Int, onTrue: Bool, data: UInt32)]
     let bounded: [Bool]
     /// Real evaluators per setting, only when some domain type has a bound.
@@ -113,7 +118,8 @@ struct ExposureDecisions {
             for e in image.accessVectors where e.tclass == domainClass && e.kind == .typeTransition { flagged.insert(UInt64(e.source) << 32 | UInt64(e.target)) }
             for r in image.rangeTransitions where r.tclass == UInt32(domainClass) { flagged.insert(UInt64(r.source) << 32 | UInt64(r.target)) }
             let roleTransitionTypes = Set(image.roleTransitions.filter { $0.tclass == UInt32(domainClass) }.map(\.type))
-            for i in 0..<n {
+            let dmTypes = Set(flagged.map { UInt32($0 & 0xffff_ffff) }).union(roleTransitionTypes)
+            for i in 0..<n where anyDefault || dmTypes.contains(contexts[i].type) {
                 let dm = contexts[i]
                 for j in 0..<n {
                     let t = contexts[j]
@@ -128,6 +134,9 @@ struct ExposureDecisions {
             }
         }
         deviceModelRefused = refused
+        var special = [Bool](repeating: false, count: n)
+        for key in refused.union(dmKeys) { special[key / n] = true; special[key % n] = true }
+        hasSpecialDeviceModel = special
         let built: DecisionTable
         do { built = try DecisionTable(evaluator: evaluator, contexts: contexts, deviceModels: dmPairs, classes: ["argo"]) } catch {
             throw InputError(error.description, file: path)
@@ -183,6 +192,9 @@ struct ExposureDecisions {
         }
         overlays = flat
         overlayRange = ranges
+        var flags = [Bool](repeating: false, count: count * count)
+        for key in ranges.keys { flags[key] = true }
+        hasOverlay = flags
         var isBounded = [Bool](repeating: false, count: image.types.count + 1)
         for t in image.types where t.bounds != 0 { isBounded[Int(t.value)] = true }
         bounded = isBounded
@@ -265,7 +277,7 @@ struct ExposureDecisions {
     func typeEnforcement(_ s: UInt32, _ t: UInt32, _ p: UInt32, _ chunk: Chunk) -> UInt64 {
         let key = Int(dense[Int(s)]) * typeCount + Int(dense[Int(t)])
         if unconditional[key] & p != 0 { return chunk.valid }
-        guard let range = overlayRange[key] else { return 0 }
+        guard hasOverlay[key], let range = overlayRange[key] else { return 0 }
         var out: UInt64 = 0
         for o in overlays[range] where o.data & p != 0 {
             let truth = chunk.conditionTrue[o.conditional]

@@ -88,12 +88,16 @@ public struct ExposureUniverse: Sendable {
         } else {
             kept = candidates
         }
-        func key(_ c: SecurityContext) -> (String, UInt32, UInt32) { (policy.typeName(c.type), c.user, c.role) }
-        kept.sort { a, b in
-            let ka = key(a), kb = key(b)
-            if ka != kb { return ka < kb }
-            return policy.string(a) < policy.string(b)
+        // By type name, then user, role and the printed context (computed once per context).
+        let keys = kept.map { (policy.typeName($0.type), $0.user, $0.role, policy.string($0)) }
+        let order = kept.indices.sorted { a, b in
+            let ka = keys[a], kb = keys[b]
+            if ka.0 != kb.0 { return ka.0 < kb.0 }
+            if ka.1 != kb.1 { return ka.1 < kb.1 }
+            if ka.2 != kb.2 { return ka.2 < kb.2 }
+            return ka.3 < kb.3
         }
+        kept = order.map { kept[$0] }
         contexts = kept
         withoutSelfSID = dropped.sorted()
         var types: [UInt32] = []
