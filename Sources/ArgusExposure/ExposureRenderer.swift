@@ -65,6 +65,7 @@ public enum ExposureRenderer {
         case .off: universe += "; no MLS"
         case .exact: universe += "; MLS exact: every range over all \(r.levelCount) levels"
         case .named: universe += "; MLS APPROXIMATE: ranges over the \(r.levelCount) levels the policy names only (too many to enumerate)"
+        case .namedRanges: universe += "; MLS APPROXIMATE: only the ranges the policy names and its \(r.levelCount) named levels as single-level ranges (too many to enumerate)"
         }
         lines.append(universe)
         if !r.withoutSelfSID.isEmpty {

@@ -122,5 +122,5 @@ public struct ExposureReport: Sendable {
     }
 
     /// Whether any answer is an approximation (the report says which).
-    public var isExact: Bool { levelMode != .named && booleanMode == .exact }
+    public var isExact: Bool { (levelMode == .off || levelMode == .exact) && booleanMode == .exact }
 }

@@ -25,6 +25,9 @@ public struct ExposureUniverse: Sendable {
         /// Too many levels: ranges over the levels the policy names (users' levels and ranges,
         /// range transitions, initial SIDs, each sensitivity bare and with all its categories).
         case named = "named-levels"
+        /// Still too many: only the ranges the policy names (users' ranges, range transitions,
+        /// initial SIDs) and every named level as a single-level range.
+        case namedRanges = "named-ranges"
     }
 
     public let policy: Policy
@@ -64,9 +67,14 @@ public struct ExposureUniverse: Sendable {
                 levelCount = all.count
             } else {
                 let named = Self.namedLevels(policy)
-                mode = .named
-                rangesOfUser = Self.ranges(policy, levels: named, users: perUser, contextLimit: .max) ?? [:]
                 levelCount = named.count
+                if let ranges = Self.ranges(policy, levels: named, users: perUser, contextLimit: limits.maxExactContexts) {
+                    mode = .named
+                    rangesOfUser = ranges
+                } else {
+                    mode = .namedRanges
+                    rangesOfUser = Self.namedRanges(policy, levels: named, users: Array(perUser.keys))
+                }
             }
         }
         levelMode = mode
@@ -150,6 +158,26 @@ public struct ExposureUniverse: Sendable {
         }
     }
 
+    /// The ranges the policy names and every named level as a single-level range, kept inside
+    /// each user's range.
+    static func namedRanges(_ policy: Policy, levels: [MLSLevel], users: [UInt32]) -> [UInt32: [MLSRange]] {
+        let image = policy.image
+        var named = Set<MLSRange>(levels.map { MLSRange(low: $0, high: $0) })
+        for u in image.users {
+            if let r = u.range { named.insert(r) }
+            if let l = u.defaultLevel { named.insert(MLSRange(low: l, high: l)) }
+        }
+        for r in image.rangeTransitions { named.insert(r.range) }
+        for sid in image.initialSIDs { if let r = sid.context.range { named.insert(r) } }
+        let valid = named.filter { $0.high.dominates($0.low) }
+        var out: [UInt32: [MLSRange]] = [:]
+        for user in users {
+            guard let ur = image.users[Int(user) - 1].range else { continue }
+            out[user] = valid.filter { ur.contains($0) }.sorted { policy.string($0.low) + "-" + policy.string($0.high) < policy.string($1.low) + "-" + policy.string($1.high) }
+        }
+        return out
+    }
+
     /// Ranges (low, high) over `levels` with high dominating low, inside each user's range;
     /// nil when the contexts they give (ranges × the user's role/type pairs) pass `contextLimit`.
     static func ranges(_ policy: Policy, levels: [MLSLevel], users: [UInt32: Int], contextLimit: Int) -> [UInt32: [MLSRange]]? {
@@ -158,6 +186,9 @@ public struct ExposureUniverse: Sendable {
         for (user, combos) in users.sorted(by: { $0.key < $1.key }) {
             guard let ur = policy.image.users[Int(user) - 1].range else { continue }
             let inside = levels.filter { $0.dominates(ur.low) && ur.high.dominates($0) }
+            // Each level inside gives at least the range (l, l): past the limit, stop before the
+            // quadratic search for pairs.
+            if inside.count * combos > contextLimit { return nil }
             var list: [MLSRange] = []
             for low in inside {
                 for high in inside where high.dominates(low) {
