@@ -122,3 +122,36 @@ struct ExposureCase: CustomTestStringConvertible, Sendable {
     }
 }
 
+
+/// Past the limits the report says it approximates, and never claims to be exact.
+@Suite struct ExposureLimitTests {
+    @Test func tooManyBooleansIsPerBooleanAndNotExact() throws {
+        let policy = try ExposureCase(seed: 11, mls: false).policy()
+        var limits = ExposureLimits()
+        limits.maxExactBooleans = 1
+        let report = try Exposure.analyse(policy: policy, limits: limits)
+        #expect(report.relevantBooleans.count > 1)
+        #expect(report.booleanMode == .perBoolean)
+        #expect(report.settingCount == report.relevantBooleans.count + 3)
+        #expect(!report.isExact)
+        #expect(ExposureRenderer.json(report).contains("\"exact\" : false"))
+        #expect(ExposureRenderer.text(report).contains("Booleans: APPROXIMATE"))
+    }
+
+    @Test func tooManyLevelsUsesNamedLevelsAndIsNotExact() throws {
+        let policy = try ExposureCase(seed: 15, mls: true).policy()
+        let exact = try Exposure.analyse(policy: policy)
+        #expect(exact.levelMode == .exact && exact.isExact)
+        var limits = ExposureLimits()
+        limits.maxExactContexts = 10
+        let named = try Exposure.analyse(policy: policy, limits: limits)
+        #expect(named.levelMode == .named || named.levelMode == .namedRanges)
+        #expect(!named.isExact)
+        #expect(named.contextCount < exact.contextCount)
+        #expect(ExposureRenderer.text(named).contains("MLS APPROXIMATE"))
+        // Fixing a boolean takes it out of the enumeration and is reported.
+        let fixed = try Exposure.analyse(policy: policy, booleans: [exact.relevantBooleans[0]: true])
+        #expect(!fixed.relevantBooleans.contains(exact.relevantBooleans[0]))
+        #expect(fixed.fixedBooleans == [exact.relevantBooleans[0]: true])
+    }
+}
