@@ -1,4 +1,5 @@
 import ArgumentParser
+import ArgusAnalysis
 import ArgusExposure
 import Flask
 import Foundation
@@ -25,6 +26,10 @@ public struct ExposureCommand: ContextualCommand {
     public var booleans: [String] = []
     /// Checked by `run` so that a bad value is one `error:` line and exit 2, like other bad input.
     @Option(help: ArgumentHelp("Output format: text, json or csv.", valueName: "format")) public var format: String = "text"
+    @Option(name: .customLong("system"), help: ArgumentHelp(
+        "What-if: for each domain of this system file, which labels a new domain could carry and reach it, or be reached by it.",
+        valueName: "file"))
+    public var systemFile: String?
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     public var output: String?
 
@@ -49,12 +54,22 @@ public struct ExposureCommand: ContextualCommand {
             throw InputError("unknown format '\(self.format)' (expected text, json or csv)")
         }
         let fixed = try booleanValues()
-        let loaded = try policy.load()
-        let report = try Exposure.analyse(policy: loaded, booleans: fixed)
-        let text: String = switch format {
-        case .text: ExposureRenderer.text(report)
-        case .json: ExposureRenderer.json(report)
-        case .csv: ExposureRenderer.csv(report)
+        let text: String
+        if let systemFile {
+            let inventory = try SystemInventory.load(systemFile)
+            let report = try Exposure.whatIf(policy: try policy.load(), inventory: inventory, booleans: fixed)
+            text = switch format {
+            case .text: WhatIfRenderer.text(report)
+            case .json: WhatIfRenderer.json(report)
+            case .csv: WhatIfRenderer.csv(report)
+            }
+        } else {
+            let report = try Exposure.analyse(policy: try policy.load(), booleans: fixed)
+            text = switch format {
+            case .text: ExposureRenderer.text(report)
+            case .json: ExposureRenderer.json(report)
+            case .csv: ExposureRenderer.csv(report)
+            }
         }
         if let output {
             try writeAtomically(Array(text.utf8), to: output)

@@ -213,3 +213,72 @@ extension String {
         return s
     }
 }
+
+/// Text, JSON and CSV for `argus exposure --system` (what-if).
+public enum WhatIfRenderer {
+    static let flows = ["register_single_source", "send", "notify", "channel"]
+
+    public static func text(_ r: WhatIfReport) -> String {
+        var out = "What-if exposure of \(r.systemPath) under \(r.policyPath): a new domain with any of the \(r.contextCount) valid labels\n"
+        out += "Boot from the system file: argo=\(r.boot.argo ? 1 : 0), mac-permissive=\(r.boot.macPermissive ? 1 : 0), xsm=\(r.boot.xsm.rawValue), flask=\(r.boot.flask.rawValue)\n"
+        let bools = r.booleans.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        out += "Booleans: the policy's defaults" + (bools.isEmpty ? "" : ", with " + bools.joined(separator: ", ")) + "\n"
+        out += "New domains: unrelated to every domain" + (r.deviceModelsConsidered ? ", and as the device model of each" : " (device models not considered: too many labels)") + "\n"
+        out += "Each answer is the audit of the system with the new domains added (A all labels of the type, C some)\n"
+        for row in r.rows {
+            out += "\n\(row.domain) (\(row.label))\n"
+            for (f, flow) in flows.enumerated() {
+                out += "  new -> \(row.domain) \(flow): " + line(row.reaching[f]) + "\n"
+                out += "  \(row.domain) -> new \(flow): " + line(row.reached[f]) + "\n"
+            }
+        }
+        return out
+    }
+
+    static func line(_ answers: [WhatIfReport.Answer]) -> String {
+        guard !answers.isEmpty else { return "none" }
+        return answers.map { a in
+            a.answer == .always ? "\(a.type) (A)" : "\(a.type) (C: \(a.labels.prefix(4).joined(separator: ", "))\(a.labels.count > 4 ? " and \(a.labels.count - 4) more" : ""))"
+        }.joined(separator: "; ")
+    }
+
+    struct JSONAnswer: Encodable { var type: String; var answer: String; var labels: [String] }
+    struct JSONRow: Encodable {
+        var domain: String, label: String
+        var reaching: [String: [JSONAnswer]], reached: [String: [JSONAnswer]]
+    }
+    struct JSONWhatIf: Encodable {
+        var format = "argus-exposure-whatif/1"
+        var policy: String, system: String
+        var booleans: [String: Bool]
+        var contexts: Int
+        var deviceModels: Bool
+        var domains: [JSONRow]
+        enum CodingKeys: String, CodingKey { case format, policy, system, booleans, contexts, domains, deviceModels = "device_models" }
+    }
+
+    public static func json(_ r: WhatIfReport) -> String {
+        func map(_ a: [[WhatIfReport.Answer]]) -> [String: [JSONAnswer]] {
+            Dictionary(uniqueKeysWithValues: flows.enumerated().map { f, flow in (flow, a[f].map { JSONAnswer(type: $0.type, answer: $0.answer.rawValue, labels: $0.labels) }) })
+        }
+        let report = JSONWhatIf(policy: r.policyPath, system: r.systemPath, booleans: r.booleans, contexts: r.contextCount, deviceModels: r.deviceModelsConsidered,
+                                domains: r.rows.map { JSONRow(domain: $0.domain, label: $0.label, reaching: map($0.reaching), reached: map($0.reached)) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    public static func csv(_ r: WhatIfReport) -> String {
+        var out = "domain,direction,flow,type,answer,labels\n"
+        for row in r.rows {
+            for (f, flow) in flows.enumerated() {
+                for (direction, answers) in [("reaching", row.reaching[f]), ("reached", row.reached[f])] {
+                    for a in answers {
+                        out += [row.domain, direction, flow, a.type, a.answer.rawValue, ExposureRenderer.field(a.labels.joined(separator: "; "))].joined(separator: ",") + "\n"
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
