@@ -15,7 +15,9 @@ public struct ExposureCommand: ContextualCommand {
             (unrelated, the same domain, device model and target) and every setting of the booleans that \
             decide Argo rules. Boot assumed: argo=1, FLASK enforcing, mac-permissive off and on. Every \
             possible answer comes with a small system file that `argus audit` confirms (exposure audits \
-            each one itself). See docs/EXPOSURE.md.
+            each one itself). With --system: for each domain of that host, which labels a new domain \
+            could carry and reach it or be reached by it, from the audit of the host plus the new \
+            domains. See docs/EXPOSURE.md.
             """
     )
     public enum Format: String, CaseIterable, Sendable { case text, json, csv }
