@@ -4,7 +4,7 @@ import PackageDescription
 // Layering (one way only):
 //   CSepol (C: libsepol.a) -> Sepol (the only Swift file that touches C)
 //   -> Flask (definitions + policy model + loading)
-//   -> DecisionTable -> ArgoEngine -> ArgusAnalysis -> ArgusCommands -> argus
+//   -> DecisionTable -> ArgoEngine -> ArgusAnalysis -> ArgusExposure -> ArgusCommands -> argus
 // ArgusGuest (a domain's own SELinux policy over the Argo devices; CSELinux: libselinux)
 // sits beside ArgoEngine: over DecisionTable, under ArgusCommands.
 // XenProfile (which Xen: plain values, no dependencies) is taken by ArgoEngine and up.
@@ -54,10 +54,12 @@ let package = Package(
             name: "ArgusAnalysis",
             dependencies: ["ArgoEngine", "DecisionTable", "Flask", "XenProfile", "TOMLReader", "Yams"]
         ),
+        // What any valid label could reach: exposure over every context, boolean and relation.
+        .target(name: "ArgusExposure", dependencies: ["ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "XenProfile"]),
         .target(
             name: "ArgusCommands",
             dependencies: [
-                "ArgusAnalysis", "ArgoEngine", "ArgusGuest", "DecisionTable", "Flask", "XenProfile",
+                "ArgusAnalysis", "ArgusExposure", "ArgoEngine", "ArgusGuest", "DecisionTable", "Flask", "XenProfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -69,7 +71,7 @@ let package = Package(
         // `make bench`: figures next to libsepol and memcpy baselines measured in the same run.
         .executableTarget(
             name: "ArgusBenchmarks",
-            dependencies: ["Sepol", "Flask", "DecisionTable", "ArgoEngine", "ArgusAnalysis", "XenProfile", "PolicyGenerator"],
+            dependencies: ["Sepol", "Flask", "DecisionTable", "ArgoEngine", "ArgusAnalysis", "ArgusExposure", "XenProfile", "PolicyGenerator"],
             path: "Benchmarks/ArgusBenchmarks"
         ),
 
@@ -85,6 +87,10 @@ let package = Package(
         .testTarget(
             name: "ArgusGuestTests",
             dependencies: ["ArgusGuest", "ArgusCommands", "DecisionTable", "Flask", "Sepol", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ArgusExposureTests",
+            dependencies: ["ArgusExposure", "ArgusCommands", "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "Sepol", "XenProfile", "TestSupport"]
         ),
         .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "XenProfile", "TestSupport"]),
         // TOMLKit (toml++) only as a second opinion on valid documents; see TOMLReader.

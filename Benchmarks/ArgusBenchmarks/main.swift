@@ -60,6 +60,7 @@ do {
     if wants("table") { try PolicyBenchmarks.lookups(report: &report) }
     if wants("audit") { try PolicyBenchmarks.auditAtScale(report: &report) }
     if wants("cli") { try PolicyBenchmarks.coldAudit(report: &report) }
+    if wants("exposure") { try ExposureBenchmarks.run(report: &report) }
     if wants("engine") { try EngineBenchmarks.run(report: &report) }
     if wants("traffic") { try TrafficBenchmarks.run(report: &report) }
 } catch {

@@ -1,0 +1,82 @@
+import ArgumentParser
+import ArgusAnalysis
+import ArgusExposure
+import Flask
+import Foundation
+
+/// `argus exposure`: what any valid label could reach, without a system file.
+public struct ExposureCommand: ContextualCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "exposure",
+        abstract: "For every ordered pair of domain types and every Argo flow: always, never or conditional, over every valid label.",
+        discussion: """
+            The universe is every context the policy accepts for a domain (users x their roles x the roles' \
+            types, x ranges within the user's range under MLS), every relation two domains can be in \
+            (unrelated, the same domain, device model and target) and every setting of the booleans that \
+            decide Argo rules. Boot assumed: argo=1, FLASK enforcing, mac-permissive off and on. Every \
+            possible answer comes with a small system file that `argus audit` confirms (exposure audits \
+            each one itself). With --system: for each domain of that host, which labels a new domain \
+            could carry and reach it or be reached by it, from the audit of the host plus the new \
+            domains. See docs/EXPOSURE.md.
+            """
+    )
+    public enum Format: String, CaseIterable, Sendable { case text, json, csv }
+
+    @OptionGroup public var policy: PolicyOptions
+    @Option(name: .customLong("bool"), help: ArgumentHelp(
+        "Fix a policy boolean instead of enumerating it (repeatable).", valueName: "name=true|false"))
+    public var booleans: [String] = []
+    /// Checked by `run` so that a bad value is one `error:` line and exit 2, like other bad input.
+    @Option(help: ArgumentHelp("Output format: text, json or csv.", valueName: "format")) public var format: String = "text"
+    @Option(name: .customLong("system"), help: ArgumentHelp(
+        "What-if: for each domain of this system file, which labels a new domain could carry and reach it, or be reached by it.",
+        valueName: "file"))
+    public var systemFile: String?
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+    public var output: String?
+
+    public init() {}
+
+    func booleanValues() throws(InputError) -> [String: Bool] {
+        var values: [String: Bool] = [:]
+        for item in booleans {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw InputError("--bool takes NAME=true|false, not '\(item)'") }
+            switch parts[1].lowercased() {
+            case "true", "1", "on": values[parts[0]] = true
+            case "false", "0", "off": values[parts[0]] = false
+            default: throw InputError("--bool \(parts[0]): expected true or false, not '\(parts[1])'")
+            }
+        }
+        return values
+    }
+
+    public func run(in context: CommandContext) throws {
+        guard let format = Format(rawValue: format) else {
+            throw InputError("unknown format '\(self.format)' (expected text, json or csv)")
+        }
+        let fixed = try booleanValues()
+        let text: String
+        if let systemFile {
+            let inventory = try SystemInventory.load(systemFile)
+            let report = try Exposure.whatIf(policy: try policy.load(), inventory: inventory, booleans: fixed)
+            text = switch format {
+            case .text: WhatIfRenderer.text(report)
+            case .json: WhatIfRenderer.json(report)
+            case .csv: WhatIfRenderer.csv(report)
+            }
+        } else {
+            let report = try Exposure.analyse(policy: try policy.load(), booleans: fixed)
+            text = switch format {
+            case .text: ExposureRenderer.text(report)
+            case .json: ExposureRenderer.json(report)
+            case .csv: ExposureRenderer.csv(report)
+            }
+        }
+        if let output {
+            try writeAtomically(Array(text.utf8), to: output)
+        } else {
+            context.standardOutput.write(text)
+        }
+    }
+}
