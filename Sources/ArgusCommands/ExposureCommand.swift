@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArgusAnalysis
+import XenProfile
 import ArgusExposure
 import Flask
 import Foundation
@@ -34,6 +35,7 @@ public struct ExposureCommand: ContextualCommand {
     public var systemFile: String?
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     public var output: String?
+    @OptionGroup(title: "Which Xen") public var xen: XenOptions
 
     public init() {}
 
@@ -56,22 +58,34 @@ public struct ExposureCommand: ContextualCommand {
             throw InputError("unknown format '\(self.format)' (expected text, json or csv)")
         }
         let fixed = try booleanValues()
-        let text: String
-        if let systemFile {
-            let inventory = try SystemInventory.load(systemFile)
-            let report = try Exposure.whatIf(policy: try policy.load(), inventory: inventory, booleans: fixed)
+        var inventory = try systemFile.map { path throws(InputError) in try SystemInventory.load(path) }
+        let selected = try xen.select(policyPath: policy.policy, flaskDirectory: policy.flaskDirectory,
+                                      table: inventory?.xen ?? XenTable(), systemFile: systemFile ?? "", in: context)
+        inventory?.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)
+        let loaded = try policy.load(definitions: selected.definitions)
+        try xen.admit(loaded, on: selected, flaskDirectory: policy.flaskDirectory, in: context)
+        var text: String
+        if let inventory {
+            let report = try Exposure.whatIf(policy: loaded, inventory: inventory, booleans: fixed)
             text = switch format {
             case .text: WhatIfRenderer.text(report)
             case .json: WhatIfRenderer.json(report)
             case .csv: WhatIfRenderer.csv(report)
             }
         } else {
-            let report = try Exposure.analyse(policy: try policy.load(), booleans: fixed)
+            let report = try Exposure.analyse(policy: loaded, booleans: fixed)
             text = switch format {
             case .text: ExposureRenderer.text(report)
             case .json: ExposureRenderer.json(report)
             case .csv: ExposureRenderer.csv(report)
             }
+        }
+        // Every answer names the Xen it is for: a header line (text), a `xen` object (JSON).
+        switch format {
+        case .text: text = XenProfileJSON.textLine(selected.profile, basis: selected.basis) + "\n" + text
+        case .json where text.hasPrefix("{\n"):
+            text = "{\n  \"xen\" : " + XenProfileJSON.object(selected.profile, basis: selected.basis) + ",\n" + text.dropFirst(2)
+        default: break
         }
         if let output {
             try writeAtomically(Array(text.utf8), to: output)

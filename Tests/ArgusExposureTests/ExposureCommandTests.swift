@@ -12,7 +12,7 @@ import TestSupport
 
     @Test(arguments: ["text", "json", "csv"])
     func exampleGoldens(format: String) {
-        let r = runArgus(["exposure", policy, "--format", format])
+        let r = runArgus(["exposure", policy, "--format", format, "--xen", "head"])
         #expect(r.status == 0, "\(r.err)")
         #expect(r.err.isEmpty)
         Golden.expectMatch(relativePaths(r.out), golden: "exposure/example.\(format == "text" ? "txt" : format)")
@@ -20,7 +20,7 @@ import TestSupport
 
     /// The headline facts of the example policy, stated independently of the goldens.
     @Test func exampleFacts() throws {
-        let r = runArgus(["exposure", policy, "--format", "json"])
+        let r = runArgus(["exposure", policy, "--format", "json", "--xen", "head"])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
         #expect(json["format"] as? String == "argus-exposure/1")
         #expect(json["exact"] as? Bool == true)
@@ -50,7 +50,7 @@ import TestSupport
     @Test func writesToAFile() throws {
         try Fixtures.withTemporaryDirectory { dir in
             let path = dir.appendingPathComponent("exposure.csv").path
-            let r = runArgus(["exposure", policy, "--format", "csv", "-o", path])
+            let r = runArgus(["exposure", policy, "--format", "csv", "-o", path, "--xen", "head"])
             #expect(r.status == 0 && r.out.isEmpty, "\(r.err)")
             let text = try String(contentsOfFile: path, encoding: .utf8)
             #expect(text.hasPrefix("source,target,flow,answer,conditions,counterexample\n"))
