@@ -19,8 +19,13 @@ public struct SystemOptions: ParsableArguments {
     public init() {}
 
     public func booleanValues() throws(InputError) -> [String: Bool] {
+        try Self.parseBooleans(booleans)
+    }
+
+    /// `--bool NAME=VALUE` items as a name → value map (shared by every command with `--bool`).
+    static func parseBooleans(_ items: [String]) throws(InputError) -> [String: Bool] {
         var values: [String: Bool] = [:]
-        for item in booleans {
+        for item in items {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw InputError("--bool takes NAME=true|false, not '\(item)'") }
             switch parts[1].lowercased() {

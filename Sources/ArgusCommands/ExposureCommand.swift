@@ -40,17 +40,7 @@ public struct ExposureCommand: ContextualCommand {
     public init() {}
 
     func booleanValues() throws(InputError) -> [String: Bool] {
-        var values: [String: Bool] = [:]
-        for item in booleans {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw InputError("--bool takes NAME=true|false, not '\(item)'") }
-            switch parts[1].lowercased() {
-            case "true", "1", "on": values[parts[0]] = true
-            case "false", "0", "off": values[parts[0]] = false
-            default: throw InputError("--bool \(parts[0]): expected true or false, not '\(parts[1])'")
-            }
-        }
-        return values
+        try SystemOptions.parseBooleans(booleans)
     }
 
     public func run(in context: CommandContext) throws {
