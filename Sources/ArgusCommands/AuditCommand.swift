@@ -21,11 +21,11 @@ public struct SystemOptions: ParsableArguments {
         var values: [String: Bool] = [:]
         for item in booleans {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw InputError("--bool takes NAME=true|false, not '\(item)'") }
+            guard parts.count == 2 else { throw InputError("takes NAME=true|false, not '\(item)'", option: "--bool") }
             switch parts[1].lowercased() {
             case "true", "1", "on": values[parts[0]] = true
             case "false", "0", "off": values[parts[0]] = false
-            default: throw InputError("--bool \(parts[0]): expected true or false, not '\(parts[1])'")
+            default: throw InputError("\(parts[0]): expected true or false, not '\(parts[1])'", option: "--bool")
             }
         }
         return values

@@ -36,16 +36,17 @@ public struct SimulateCommand: ContextualCommand {
             return try traffic.run(options: options, format: format, in: context)
         }
         guard let scenario else { throw InputError("give --scenario FILE, or --generate for a seeded random workload") }
-        guard let data = FileManager.default.contents(atPath: scenario), let yaml = String(data: data, encoding: .utf8) else {
-            throw InputError("no such file or cannot read it", file: scenario)
-        }
-        let parsed = try ScenarioParser.parse(yaml, file: scenario)
+        let parsed = try ScenarioParser.parse(try TextInput.read(scenario), file: scenario)
         let inventory = try SystemInventory.load(options.systemFile)
         let policy = try options.policy.load()
-        // Domains the scenario creates need their SIDs (and target SIDs) in the table too.
+        // Domains the scenario creates need their SIDs (and target SIDs) in the table too; a
+        // label the policy does not know is the scenario's error, at its step.
         var extras: [(label: String, deviceModelTargetLabel: String?)] = []
         for step in parsed.steps {
             if case .create(_, _, let label, _, let target, _) = step.operation {
+                do { _ = try policy.context(label) } catch {
+                    throw InputError("create: \(error.description)", file: scenario, line: step.line)
+                }
                 let targetLabel = target.flatMap { t in inventory.domains.first { $0.name == t }?.label }
                 extras.append((label, targetLabel))
             }
@@ -61,18 +62,20 @@ public struct SimulateCommand: ContextualCommand {
             resolveLabel: { label in (try? policy.context(label)).flatMap { system.table.sid(of: $0) } })
         let result = try simulator.run(parsed)
 
-        if let trace {
-            if trace == "-" { context.standardOutput.write(result.traceText) }
-            else { try writeAtomically(Array(result.traceText.utf8), to: trace) }
-        }
-        if let dumpRings {
-            do { try FileManager.default.createDirectory(atPath: dumpRings, withIntermediateDirectories: true) } catch {
-                throw InputError("cannot create directory: \(error.localizedDescription)", file: dumpRings)
+        // Every output file of the run, or none of them.
+        let outputs = OutputTransaction()
+        do {
+            if let trace, trace != "-" { try outputs.stage(Array(result.traceText.utf8), to: trace) }
+            if let dumpRings {
+                try outputs.prepareDirectory(dumpRings)
+                for dump in simulator.ringDumps() { try outputs.stage(dump.bytes, named: dump.fileName, in: dumpRings) }
             }
-            for dump in simulator.ringDumps() {
-                try writeAtomically(dump.bytes, to: (dumpRings as NSString).appendingPathComponent(dump.fileName))
-            }
+            try outputs.commit()
+        } catch {
+            outputs.rollback()
+            throw error
         }
+        if trace == "-" { context.standardOutput.write(result.traceText) }
         switch format {
         case .json: context.standardOutput.write(result.summary.jsonLine + "\n")
         case .text: context.standardError.write(Self.summaryText(result.summary, scenario: scenario))
@@ -101,6 +104,10 @@ public struct TrafficOptions: ParsableArguments {
     @Option(name: .customLong("ring-size"), help: "Ring data length in bytes (multiple of 16).") public var ringSize: UInt32 = 8128
     @Option(help: ArgumentHelp("Payload sizes, chosen uniformly per message.", valueName: "n,n,...")) public var sizes: String = "16,256,4096"
     @Option(name: .customLong("churn-every"), help: "Destroy and recreate a domain every N messages (0: never).") public var churnEvery: Int = 50_000
+    @Option(name: .customLong("max-memory"), help: ArgumentHelp(
+        "Refuse (exit 2) a run whose estimated memory (every ring's pages, drivers, staging) is above this many bytes; "
+            + "suffixes K, M, G, T (powers of 1024). Default: half of physical memory.", valueName: "bytes"))
+    public var maxMemory: String?
 
     public init() {}
 
@@ -113,6 +120,14 @@ public struct TrafficOptions: ParsableArguments {
         configuration.ringSize = ringSize
         configuration.sizes = try TrafficConfiguration.parseSizes(sizes)
         configuration.churnEvery = churnEvery
+        if let maxMemory {
+            guard let limit = TrafficConfiguration.parseByteCount(maxMemory) else {
+                throw InputError("'\(maxMemory)' is not a byte count (e.g. 512M, 4G)", option: "--max-memory")
+            }
+            configuration.maxMemory = limit
+        } else {
+            configuration.maxMemory = ProcessInfo.processInfo.physicalMemory / 2
+        }
         let system = try options.resolve()
         let simulator = try TrafficSimulator(system: system, configuration: configuration)
         let environment = ProcessInfo.processInfo.environment

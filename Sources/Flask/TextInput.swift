@@ -130,3 +130,10 @@ public enum ErrorText {
         }
     }
 }
+
+extension InputError {
+    /// A bad command-line option value: the option is the place (`option --ring-size: error: …`).
+    public init(_ message: String, option: String) {
+        self.init(message, at: SourceLocation(file: "option \(option)"))
+    }
+}

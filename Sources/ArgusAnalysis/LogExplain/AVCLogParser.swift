@@ -71,14 +71,14 @@ public enum AVCLogParser {
 
     public static func parse(_ text: String, path: String) -> AVCLog {
         var log = AVCLog(path: path)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        log.totalLines = lines.count
-        for (n, raw) in lines.enumerated() {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        var n = -1
+        // LF or CR LF line ends (Swift reads CR LF as one Character: never split on "\n").
+        TextInput.forEachLine(text) { line in
+            n += 1
+            log.totalLines += 1
             guard let body = avcBody(line) else {
                 log.otherLines += 1
-                continue
+                return
             }
             switch parseRecord(body, line: n + 1) {
             case .success(let record):

@@ -361,7 +361,7 @@ enum YAMLNesting {
                 continue
             }
             switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "'") where openers.contains(previous): quote = byte
+            case UInt8(ascii: "\""), UInt8(ascii: "'"): if openers.contains(previous) { quote = byte }
             case UInt8(ascii: "#") where previous == space || previous == 0x09 || previous == newline: comment = true
             case UInt8(ascii: "["), UInt8(ascii: "{"): flow += 1
             case UInt8(ascii: "]"), UInt8(ascii: "}"): flow = max(0, flow - 1)

@@ -126,11 +126,9 @@ struct XLConfig {
     var seclabel: String?
 
     static func load(_ path: String) throws(InputError) -> XLConfig {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw InputError("cannot read the xl config", file: path)
-        }
+        let text = try TextInput.read(path)
         var config = XLConfig()
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (n, raw) in TextInput.lines(text).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             guard !line.isEmpty, !line.hasPrefix("#"), let eq = line.firstIndex(of: "=") else { continue }
             let key = line[..<eq].trimmingCharacters(in: .whitespaces)
