@@ -112,23 +112,47 @@ public enum CommandRunner {
             }
             return ArgusExitStatus.success
         } catch {
-            return report(error, in: context)
+            return report(error, in: context, arguments: arguments)
         }
     }
 
-    /// Writes what ArgumentParser has to say about `error` and returns Argus's exit status.
-    public static func report(_ error: any Error, in context: CommandContext) -> Int32 {
+    /// Writes what ArgumentParser has to say about `error` and returns Argus's exit status:
+    /// help and version text whole on stdout; an error as one line on stderr, naming the
+    /// command and where its help is (`argus audit: error: … (see 'argus audit --help')`).
+    public static func report(_ error: any Error, in context: CommandContext, arguments: [String] = []) -> Int32 {
         if let inputError = error as? InputError {
             context.standardError.write("\(inputError)\n")
             return ArgusExitStatus.badInput
         }
-        let message = ArgusCommand.fullMessage(for: error)
         let status = exitStatus(for: error)
-        if !message.isEmpty {
-            let output = status == ArgusExitStatus.success ? context.standardOutput : context.standardError
-            output.write(message.hasSuffix("\n") ? message : message + "\n")
+        if status == ArgusExitStatus.success {
+            let message = ArgusCommand.fullMessage(for: error)
+            if !message.isEmpty { context.standardOutput.write(message.hasSuffix("\n") ? message : message + "\n") }
+            return status
+        }
+        let words = ArgusCommand.message(for: error)
+            .split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        if !words.isEmpty {
+            let command = commandPath(arguments)
+            var line = "\(command): error: " + words.joined(separator: " ")
+            if status == ArgusExitStatus.badInput { line += " (see '\(command) --help')" }
+            context.standardError.write(ErrorText.escaped(line) + "\n")
         }
         return status
+    }
+
+    /// `argus`, `argus policy info`: the subcommands named at the front of `arguments`.
+    static func commandPath(_ arguments: [String]) -> String {
+        var path = ["argus"]
+        var command: any ParsableCommand.Type = ArgusCommand.self
+        for argument in arguments {
+            guard let next = command.configuration.subcommands.first(where: { $0._commandName == argument }) else { break }
+            path.append(argument)
+            command = next
+        }
+        return path.joined(separator: " ")
     }
 
     /// ArgumentParser's exit code for `error`, with usage errors mapped to 2.
