@@ -89,27 +89,51 @@ final class OutputTransaction {
         !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
-    /// Puts every staged file in place.
+    /// Puts every staged file in place: first every rename (a file it replaces is kept under a
+    /// hard link until all renames succeeded, and put back if one fails), then the writes
+    /// through devices and pipes, which cannot be taken back.
     func commit() throws(InputError) {
         finished = true
+        var done: [(final: String, backup: String?)] = []
         var failure: InputError?
         for item in pending {
-            if failure != nil {
-                if case .rename(let temporary, _) = item { unlink(temporary) }
-                continue
+            guard case .rename(let temporary, let final) = item else { continue }
+            if failure != nil { unlink(temporary); continue }
+            var backup: String?
+            var info = stat()
+            if lstat(final, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+                let name = (final as NSString).deletingLastPathComponent
+                let candidate = (name.isEmpty ? "" : name + "/") + ".\((final as NSString).lastPathComponent.prefix(64)).argus-\(getpid())-\(UInt32.random(in: 0 ... .max)).old"
+                if link(final, candidate) == 0 { backup = candidate }
             }
-            switch item {
-            case .rename(let temporary, let final):
-                if rename(temporary, final) != 0 {
-                    failure = InputError("cannot write: \(String(cString: strerror(errno)))", file: final)
-                    unlink(temporary)
-                }
-            case .writeThrough(let path, let bytes):
-                do throws(InputError) { try Self.writeThrough(bytes, to: path) } catch { failure = error }
+            if rename(temporary, final) != 0 {
+                failure = InputError("cannot write: \(String(cString: strerror(errno)))", file: final)
+                unlink(temporary)
+                if let backup { unlink(backup) }
+            } else {
+                done.append((final, backup))
             }
+        }
+        if let failure {
+            for (final, backup) in done.reversed() {
+                if let backup { rename(backup, final) } else { unlink(final) }
+            }
+            pending = []
+            rollbackDirectories()
+            throw failure
+        }
+        for (_, backup) in done { if let backup { unlink(backup) } }
+        for item in pending {
+            guard case .writeThrough(let path, let bytes) = item else { continue }
+            do throws(InputError) { try Self.writeThrough(bytes, to: path) } catch { failure = failure ?? error }
         }
         pending = []
         if let failure { throw failure }
+    }
+
+    private func rollbackDirectories() {
+        for directory in createdDirectories.reversed() { rmdir(directory) }
+        createdDirectories = []
     }
 
     /// Removes every temporary file and every directory this run created.
@@ -117,8 +141,7 @@ final class OutputTransaction {
         finished = true
         for item in pending { if case .rename(let temporary, _) = item { unlink(temporary) } }
         pending = []
-        for directory in createdDirectories.reversed() { rmdir(directory) }
-        createdDirectories = []
+        rollbackDirectories()
     }
 
     // MARK: targets
