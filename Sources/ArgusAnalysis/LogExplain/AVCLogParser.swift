@@ -113,7 +113,8 @@ public enum AVCLogParser {
     struct Failure: Error { var reason: String }
 
     static func parseRecord(_ body: Substring, line: Int) -> Result<AVCLogRecord, Failure> {
-        let words = body.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        // Serial consoles end lines with CR CR LF: a stray CR is blank space, not part of a word.
+        let words = body.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
         guard words.count >= 2, words[0] == "avc:" else { return .failure(Failure(reason: "expected 'avc:  denied' or 'avc:  granted'")) }
         guard words[1] == "denied" || words[1] == "granted" else {
             return .failure(Failure(reason: "expected 'denied' or 'granted' after 'avc:', found '\(words[1])'"))
@@ -158,7 +159,7 @@ public enum AVCLogParser {
             }
         }
         return .success(AVCLogRecord(
-            line: line, text: String(body), denied: words[1] == "denied", permissions: permissions,
+            line: line, text: String(body.reversed().drop { $0 == "\r" }.reversed()), denied: words[1] == "denied", permissions: permissions,
             source: (fields["source"] ?? fields["current"]).map { AVCDomain(Substring($0)) },
             target: fields["target"].map { AVCDomain(Substring($0)) },
             usesCurrent: fields["source"] == nil && fields["current"] != nil,
