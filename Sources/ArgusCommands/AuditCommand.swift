@@ -65,6 +65,14 @@ public struct AuditCommand: ContextualCommand {
         let system = try options.resolve()
         let audit = ArgoAudit(system)
         let policyPath = options.policy.policy
+        // JSON and CSV grow with the pairs: they stream, to the file or to standard output.
+        if format == .json || format == .csv {
+            try streamOutput(output, in: context) { sink in
+                if format == .json { AuditRenderer.json(audit, policyPath: policyPath, explain: explain, to: sink) }
+                else { AuditRenderer.csv(audit, to: sink) }
+            }
+            return
+        }
         let text: String
         switch format {
         case .text:
@@ -72,8 +80,7 @@ public struct AuditCommand: ContextualCommand {
                 && context.standardOutput is FileDescriptorOutput
             text = AuditRenderer.text(audit, policyPath: policyPath, color: color)
                 + (explain ? AuditRenderer.explanations(audit) : "")
-        case .json: text = AuditRenderer.json(audit, policyPath: policyPath, explain: explain)
-        case .csv: text = AuditRenderer.csv(audit)
+        case .json, .csv: return
         case .dot: text = AuditRenderer.dot(audit)
         case .html: text = AuditHTMLRenderer.render(audit, policyPath: policyPath)
         }

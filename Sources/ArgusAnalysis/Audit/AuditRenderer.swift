@@ -94,9 +94,17 @@ public enum AuditRenderer {
     // MARK: JSON (streamed: a large system has millions of pairs)
 
     public static func json(_ audit: ArgoAudit, policyPath: String, explain: Bool = false) -> String {
+        var text = ""
+        json(audit, policyPath: policyPath, explain: explain) { text += $0 }
+        return text
+    }
+
+    /// The JSON document in chunks of about 64 KiB handed to `sink`, so that memory does not
+    /// grow with the number of pairs.
+    public static func json(_ audit: ArgoAudit, policyPath: String, explain: Bool = false, to sink: @escaping (String) -> Void) {
         let sys = audit.system
         let d = sys.domains
-        var w = JSONStreamWriter()
+        var w = JSONStreamWriter(sink: sink)
         w.raw("{\n  \"policy\": "); w.string(policyPath)
         w.raw(",\n  \"system\": "); w.string(sys.inventory.path)
         w.raw(",\n  \"boot\": {\"argo\": \(sys.boot.argo), \"mac_permissive\": \(sys.boot.macPermissive), \"xsm\": ")
@@ -130,23 +138,29 @@ public enum AuditRenderer {
         if explain {
             w.raw(",\n  \"explanations\": ")
             let explainer = Explainer(sys)
-            var items: [ExplainedFlow] = []
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            // One item at a time: the compact array is its items joined by commas.
+            var firstItem = true
+            func emit(_ item: ExplainedFlow) {
+                w.raw(firstItem ? "[" : ",")
+                firstItem = false
+                w.raw(String(decoding: (try? encoder.encode(item)) ?? Data("null".utf8), as: UTF8.self))
+            }
             for i in 0..<n {
                 for flow in ["argo", "register_any_source"] {
-                    items.append(ExplainedFlow(flow: flow, source: d[i].name, target: nil, chain: explainer.explain(flow: flow, i, nil)))
+                    emit(ExplainedFlow(flow: flow, source: d[i].name, target: nil, chain: explainer.explain(flow: flow, i, nil)))
                 }
                 for j in 0..<n {
                     for flow in pairFlows {
-                        items.append(ExplainedFlow(flow: flow.rawValue, source: d[i].name, target: d[j].name, chain: explainer.explain(flow: flow.rawValue, i, j)))
+                        emit(ExplainedFlow(flow: flow.rawValue, source: d[i].name, target: d[j].name, chain: explainer.explain(flow: flow.rawValue, i, j)))
                     }
                 }
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            w.raw(String(decoding: (try? encoder.encode(items)) ?? Data("[]".utf8), as: UTF8.self))
+            w.raw(firstItem ? "[]" : "]")
         }
         w.raw("\n}\n")
-        return w.text
+        w.finish()
     }
 
     struct ExplainedFlow: Encodable {
@@ -160,8 +174,15 @@ public enum AuditRenderer {
 
     /// One row per ordered pair: `source,target,register_single_source,send,notify,channel`.
     public static func csv(_ audit: ArgoAudit) -> String {
+        var text = ""
+        csv(audit) { text += $0 }
+        return text
+    }
+
+    /// The CSV in chunks handed to `sink` (memory independent of the number of pairs).
+    public static func csv(_ audit: ArgoAudit, to sink: @escaping (String) -> Void) {
         let d = audit.system.domains
-        var w = JSONStreamWriter()
+        var w = JSONStreamWriter(sink: sink)
         w.raw("source,target,source_argo,target_argo,register_single_source,send,notify,channel\n")
         let names = d.map { csvField($0.name) }
         for i in 0..<d.count {
@@ -171,7 +192,7 @@ public enum AuditRenderer {
                 w.raw("\(bits & 1 != 0),\(bits & 2 != 0),\(bits & 4 != 0),\(bits & 8 != 0)\n")
             }
         }
-        return w.text
+        w.finish()
     }
 
     static func csvField(_ s: String) -> String {
@@ -199,14 +220,30 @@ public enum AuditRenderer {
 }
 
 /// Appends JSON text to a byte buffer: strings escaped per RFC 8259, nothing else interpreted.
+/// With a sink, the buffer is handed over whenever it reaches 64 KiB (and by `finish()`).
 struct JSONStreamWriter {
     private var bytes: [UInt8] = []
+    private let sink: ((String) -> Void)?
 
-    init() { bytes.reserveCapacity(1 << 16) }
+    init(sink: ((String) -> Void)? = nil) {
+        self.sink = sink
+        bytes.reserveCapacity(1 << 16)
+    }
 
-    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    mutating func raw(_ s: String) {
+        bytes.append(contentsOf: s.utf8)
+        if sink != nil, bytes.count >= 1 << 16 { finish() }
+    }
+
     mutating func string(_ s: String) { raw(Self.quoted(s)) }
     var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// Hands what is buffered to the sink.
+    mutating func finish() {
+        guard let sink, !bytes.isEmpty else { return }
+        sink(String(decoding: bytes, as: UTF8.self))
+        bytes.removeAll(keepingCapacity: true)
+    }
 
     static func quoted(_ s: String) -> String {
         var out = "\""

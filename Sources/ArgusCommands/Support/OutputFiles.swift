@@ -276,8 +276,32 @@ final class StagedOutput {
 /// Writes a file whole or not at all (see ``OutputTransaction`` for what the target may be).
 func writeAtomically(_ bytes: [UInt8], to path: String) throws(InputError) {
     let transaction = OutputTransaction()
-    do {
+    do throws(InputError) {
         try transaction.stage(bytes, to: path)
+        try transaction.commit()
+    } catch {
+        transaction.rollback()
+        throw error
+    }
+}
+
+/// Runs `render`, whose chunks go to `path` (all or nothing, see ``OutputTransaction``) or, when
+/// `path` is nil, straight to standard output as they come.
+func streamOutput(_ path: String?, in context: CommandContext, _ render: (@escaping (String) -> Void) -> Void) throws(InputError) {
+    guard let path else {
+        render { context.standardOutput.write($0) }
+        return
+    }
+    let transaction = OutputTransaction()
+    do throws(InputError) {
+        let stream = try transaction.openStream(to: path)
+        var failure: InputError?
+        render { chunk in
+            guard failure == nil else { return }
+            do throws(InputError) { try stream.write(chunk) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        try stream.close()
         try transaction.commit()
     } catch {
         transaction.rollback()
