@@ -308,3 +308,22 @@ func streamOutput(_ path: String?, in context: CommandContext, _ render: (@escap
         throw error
     }
 }
+
+/// Gathers small pieces of output into writes of about 64 KiB.
+final class BufferedSink {
+    private var buffer = ""
+    private let write: (String) -> Void
+
+    init(_ write: @escaping (String) -> Void) { self.write = write }
+
+    func callAsFunction(_ text: String) {
+        buffer += text
+        if buffer.utf8.count >= 1 << 16 { flush() }
+    }
+
+    func flush() {
+        guard !buffer.isEmpty else { return }
+        write(buffer)
+        buffer = ""
+    }
+}
