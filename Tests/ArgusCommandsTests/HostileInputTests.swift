@@ -91,6 +91,18 @@ enum HostileFixtures {
             #expect(runArgus(audit + [link]).status == 0)
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "target.csv")
             #expect(try String(contentsOfFile: target, encoding: .utf8).hasPrefix("source,target"))
+            // A replaced file keeps its mode; a new one gets 0666 less the umask.
+            #expect(chmod(target, 0o600) == 0)
+            #expect(runArgus(audit + [link]).status == 0)
+            var mode = stat()
+            #expect(stat(target, &mode) == 0 && mode.st_mode & 0o777 == 0o600)
+            let fresh = dir.appendingPathComponent("fresh.csv").path
+            #expect(runArgus(audit + [fresh]).status == 0)
+            let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+            let umaskLine = try #require(status.split(separator: "\n").first { $0.hasPrefix("Umask:") })
+            let mask = try #require(mode_t(umaskLine.dropFirst(6).trimmingCharacters(in: .whitespaces), radix: 8))
+            #expect(stat(fresh, &mode) == 0 && mode.st_mode & 0o777 == 0o666 & ~mask)
+            try FileManager.default.removeItem(atPath: fresh)
             // A device is written through, never replaced.
             #expect(runArgus(audit + ["/dev/null"]).status == 0)
             var info = stat()

@@ -142,7 +142,15 @@ struct XLConfig {
                 throw InputError("'\(key)' must be a quoted string", file: path, line: n + 1)
             }
             let unquoted = String(value.dropFirst().dropLast())
-            if key == "name" { config.name = unquoted } else { config.seclabel = unquoted }
+            if key == "name" {
+                try DomainName.check(unquoted, at: SourceLocation(file: path, line: n + 1))
+                config.name = unquoted
+            } else {
+                if unquoted.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                    throw InputError("'seclabel' holds a control character", file: path, line: n + 1)
+                }
+                config.seclabel = unquoted
+            }
         }
         return config
     }

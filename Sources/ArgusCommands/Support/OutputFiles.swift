@@ -184,14 +184,16 @@ final class OutputTransaction {
     static func createTemporary(beside final: String) throws(InputError) -> (Int32, String) {
         let directory = (final as NSString).deletingLastPathComponent
         let base = (final as NSString).lastPathComponent
+        // A new file gets 0666 less the umask (as any tool's output); a replaced file keeps its mode.
         var existing = stat()
-        let mode: mode_t = stat(final, &existing) == 0 && existing.st_mode & S_IFMT == S_IFREG ? existing.st_mode & 0o7777 : 0o666
+        let keptMode: mode_t? = stat(final, &existing) == 0 && existing.st_mode & S_IFMT == S_IFREG ? existing.st_mode & 0o7777 : nil
+        let mode = keptMode ?? 0o666
         for _ in 0 ..< 16 {
             let name = ".\(base.prefix(64)).argus-\(getpid())-\(UInt32.random(in: 0 ... .max)).tmp"
             let temporary = directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name)
             let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
             if descriptor >= 0 {
-                fchmod(descriptor, mode)
+                if let keptMode { fchmod(descriptor, keptMode) }
                 return (descriptor, temporary)
             }
             if errno != EEXIST { throw InputError("cannot write: \(String(cString: strerror(errno)))", file: final) }
