@@ -115,13 +115,13 @@ public struct QueryCommand: ContextualCommand {
         let system = try options.resolve()
         let flows = ["argo", "register_any_source", "register_single_source", "send", "notify", "channel"]
         guard flows.contains(perm) else {
-            throw InputError("unknown flow '\(perm)' (expected one of: \(flows.joined(separator: ", ")))")
+            throw InputError("unknown flow '\(perm)' (expected one of: \(flows.joined(separator: ", ")))", option: "--perm")
         }
         guard let i = system.index(ofDomain: from) else { throw InputError("unknown domain '\(from)'", file: options.systemFile) }
         let perDomain = perm == "argo" || perm == "register_any_source"
         var j: Int?
         if !perDomain {
-            guard let to else { throw InputError("--perm \(perm) needs --to") }
+            guard let to else { throw InputError("\(perm) needs --to", option: "--perm") }
             guard let k = system.index(ofDomain: to) else { throw InputError("unknown domain '\(to)'", file: options.systemFile) }
             j = k
         }

@@ -31,11 +31,11 @@ public struct SimulateCommand: ContextualCommand {
     public func run(in context: CommandContext) throws {
         if traffic.generate {
             guard scenario == nil, trace == nil, dumpRings == nil else {
-                throw InputError("--generate runs without --scenario, --trace or --dump-rings")
+                throw InputError("runs without --scenario, --trace or --dump-rings", option: "--generate")
             }
             return try traffic.run(options: options, format: format, in: context)
         }
-        guard let scenario else { throw InputError("give --scenario FILE, or --generate for a seeded random workload") }
+        guard let scenario else { throw InputError("give --scenario FILE, or --generate for a seeded random workload", option: "--scenario") }
         let parsed = try ScenarioParser.parse(try TextInput.read(scenario), file: scenario)
         let inventory = try SystemInventory.load(options.systemFile)
         let policy = try options.policy.load()
