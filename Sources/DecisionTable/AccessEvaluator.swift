@@ -14,6 +14,8 @@ public struct AccessEvaluator: Sendable {
     /// The class whose transitions default to the source's role and type (`domain` on Xen).
     public let processClass: UInt16?
     private let processTransition: UInt32
+    /// `transition` and `dyntransition` of the process class: what the role check removes.
+    var processTransitionBits: UInt32 { processTransition }
 
     public init(_ te: TypeEnforcement) {
         self.te = te

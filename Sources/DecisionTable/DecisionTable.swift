@@ -71,12 +71,23 @@ public struct DecisionTable: Sendable {
 
     public var policy: Policy { evaluator.policy }
 
+    /// How the later stages of a decision (constraints, the role check) are computed at build
+    /// time. Both give the same table; `perPair` is the reference the tests compare against.
+    public enum Evaluation: Sendable {
+        /// Constraints once per pair of equivalence classes (`ConstraintClasses`), the role
+        /// check once per role pair; the full path only for rows whose type has a bound.
+        case byEquivalenceClass
+        /// `AccessEvaluator.compute` for every pair of rows.
+        case perPair
+    }
+
     /// Builds the table for `contexts` (domain labels), the device-model pairs whose target
     /// SIDs Xen computes, and `classes` (names). The policy's initial SIDs are always in play.
     public init(
         evaluator: AccessEvaluator, contexts: [SecurityContext],
         deviceModels: [(deviceModel: SecurityContext, target: SecurityContext)] = [],
-        classes: [String] = ["argo"]
+        classes: [String] = ["argo"],
+        evaluation: Evaluation = .byEquivalenceClass
     ) throws(AccessEvaluator.TransitionError) {
         self.evaluator = evaluator
         var table = SIDTable(initialSIDs: evaluator.policy.image.initialSIDs)
@@ -109,7 +120,7 @@ public struct DecisionTable: Sendable {
         coveredClasses = classes.compactMap { evaluator.policy.classValue($0) }
         sidCount = table.count
         for tclass in coveredClasses {
-            let m = buildMatrix(tclass: tclass)
+            let m = buildMatrix(tclass: tclass, evaluation: evaluation)
             rowIndex += m.rowOfSID
             rowCount.append(m.rows)
             if let packed = Self.pack(m.cells, permissions: evaluator.policy.securityClass(tclass).permissions.count) {
@@ -124,7 +135,7 @@ public struct DecisionTable: Sendable {
         }
     }
 
-    private func buildMatrix(tclass: UInt16) -> ClassMatrix {
+    private func buildMatrix(tclass: UInt16, evaluation: Evaluation) -> ClassMatrix {
         let policy = evaluator.policy
         let cls = policy.securityClass(tclass)
         let byType = cls.constraints.isEmpty && tclass != evaluator.processClass
@@ -144,28 +155,93 @@ public struct DecisionTable: Sendable {
             rowOf[i] = Int32(rowContexts.count)
             rowContexts.append(c)
         }
-        // Type enforcement for all distinct types at once, then the later stages per pair.
+        // Type enforcement for all distinct types at once, then the later stages.
         let types = Array(Set(rowContexts.map(\.type))).sorted()
         var column = [Int](repeating: -1, count: policy.image.types.count + 1)
         for (j, t) in types.enumerated() { column[Int(t)] = j }
         let te = evaluator.te.matrix(sources: types, targets: types, tclass: tclass)
-        let needsPerPair = !cls.constraints.isEmpty || tclass == evaluator.processClass
-            || rowContexts.contains { policy.type($0.type).bounds != 0 }
         let n = rowContexts.count
+        let teColumn = rowContexts.map { column[Int($0.type)] }
+        let bounded = rowContexts.map { policy.type($0.type).bounds != 0 }
         var cells = [AccessVector](repeating: .initial, count: n * n)
-        for (rs, s) in rowContexts.enumerated() {
-            let teRow = te[column[Int(s.type)]]
-            for (rt, t) in rowContexts.enumerated() {
-                let typeVector = teRow[column[Int(t.type)]]
-                if needsPerPair {
+        let later = LaterStages(evaluator: evaluator, tclass: tclass, rows: rowContexts, evaluation: evaluation)
+        var removed = [UInt32](repeating: 0, count: n)
+        for rs in 0..<n {
+            let teRow = te[teColumn[rs]]
+            if later.needed && (evaluation == .perPair || bounded[rs]) {
+                // The full path, as libsepol computes it (bounds need the bounding type's decision).
+                let s = rowContexts[rs]
+                for rt in 0..<n {
                     var none: AccessEvaluator.Trace?
-                    cells[rs * n + rt] = evaluator.compute(s, t, tclass: tclass, typeVector: typeVector, trace: &none)
-                } else {
-                    cells[rs * n + rt] = typeVector
+                    cells[rs * n + rt] = evaluator.compute(s, rowContexts[rt], tclass: tclass, typeVector: teRow[teColumn[rt]], trace: &none)
+                }
+                continue
+            }
+            removed.withUnsafeMutableBufferPointer { later.removed(from: rs, into: $0) }
+            teRow.withUnsafeBufferPointer { typeVectors in
+                teColumn.withUnsafeBufferPointer { columnOf in
+                    removed.withUnsafeBufferPointer { mask in
+                        cells.withUnsafeMutableBufferPointer { out in
+                            let row = rs * n
+                            for rt in 0..<n {
+                                var av = typeVectors[columnOf[rt]]
+                                av.allowed &= ~mask[rt]
+                                out[row + rt] = av
+                            }
+                        }
+                    }
                 }
             }
         }
         return ClassMatrix(tclass: tclass, rowOfSID: rowOf, rows: n, cells: cells)
+    }
+
+    /// Constraints and the role check for one class, by equivalence class.
+    struct LaterStages {
+        let needed: Bool
+        let constraints: ConstraintClasses?
+        /// `roleForbidden[rs * n + rt]` when the role check removes `transitionBits`; empty otherwise.
+        let roleRows: [UInt32]
+        let roleForbidden: [Bool]
+        let roleCount: Int
+        let transitionBits: UInt32
+
+        init(evaluator: AccessEvaluator, tclass: UInt16, rows: [SecurityContext], evaluation: Evaluation) {
+            let cls = evaluator.policy.securityClass(tclass)
+            let isProcess = tclass == evaluator.processClass
+            needed = !cls.constraints.isEmpty || isProcess
+                || rows.contains { evaluator.policy.type($0.type).bounds != 0 }
+            constraints = cls.constraints.isEmpty || evaluation == .perPair
+                ? nil : ConstraintClasses(constraints: cls.constraints, rows: rows, evaluator: evaluator)
+            guard isProcess, evaluation == .byEquivalenceClass else {
+                roleRows = []; roleForbidden = []; roleCount = 0; transitionBits = 0
+                return
+            }
+            let image = evaluator.policy.image
+            let roles = image.roles.count
+            var forbidden = [Bool](repeating: true, count: (roles + 1) * (roles + 1))
+            for r in 0...roles { forbidden[r * (roles + 1) + r] = false }
+            for allow in image.roleAllows where Int(allow.role) <= roles && Int(allow.newRole) <= roles {
+                forbidden[Int(allow.role) * (roles + 1) + Int(allow.newRole)] = false
+            }
+            roleRows = rows.map { Int($0.role) <= roles ? $0.role : 0 }
+            roleForbidden = forbidden
+            roleCount = roles + 1
+            transitionBits = evaluator.processTransitionBits
+        }
+
+        /// What the constraints and the role check remove from row `rs` to every row.
+        func removed(from rs: Int, into out: UnsafeMutableBufferPointer<UInt32>) {
+            for rt in 0..<out.count { out[rt] = 0 }
+            constraints?.addRemoved(from: rs, into: out)
+            guard transitionBits != 0 else { return }
+            roleForbidden.withUnsafeBufferPointer { forbidden in
+                roleRows.withUnsafeBufferPointer { roleOf in
+                    let base = Int(roleOf[rs]) * roleCount
+                    for rt in 0..<out.count where forbidden[base + Int(roleOf[rt])] { out[rt] |= transitionBits }
+                }
+            }
+        }
     }
 
     /// Packs every vector into 16 bits when the class has at most five permission bits and no

@@ -112,12 +112,15 @@ import TestSupport
     }
 
     @Test func rulesFileErrorsNameTheLine() throws {
+        // The rules format is the one `argus check` reads; explain-log checks names against the system.
         let cases: [(String, String)] = [
-            ("[[never]]\nfrom = \"nosuch\"\nto = \"*\"\n", ":2: error: unknown domain 'nosuch'"),
-            ("[[never]]\nfrom = \"*\"\nto = \"*\"\nflow = \"teleport\"\n", ":4: error: unknown flow 'teleport'"),
-            ("[[never]]\nfrom = \"type:tenant_guest\"\nto = \"*\"\n", ":2: error: 'tenant_guest' is not a type"),
-            ("[[never]]\nfrom = \"*\"\nto = \"*\"\nwhy = \"x\"\n", ":4: error: unknown key 'why'"),
-            ("[[must]]\nfrom = \"a1\"\n[[never]]\nto = \"*\"\n", ":3: error: a [[never]] rule needs 'from'"),
+            ("[[never]]\nfrom = \"nosuch\"\nto = \"*\"\nflow = \"send\"\n", ":2:8: error: unknown domain 'nosuch'"),
+            ("[[never]]\nfrom = \"*\"\nto = \"*\"\nflow = \"teleport\"\n", ":4:8: error: unknown flow 'teleport'"),
+            ("[[never]]\nfrom = \"type:tenant_guest\"\nto = \"*\"\nflow = \"send\"\n", ":2:8: error: 'tenant_guest' is an attribute"),
+            ("[[never]]\nfrom = \"*\"\nto = \"*\"\nflow = \"send\"\nwhy = \"x\"\n", ":5:1: error: unknown key 'why'"),
+            ("[[must]]\nfrom = \"a1\"\n[[never]]\nto = \"*\"\nflow = \"send\"\n", ":3:1: error: [[never]] needs 'from'"),
+            ("[[never]]\nfrom = \"a1\"\nto = \"*\"\nflow = \"send\"\n[[exempt]]\nfrom = \"a1\"\nto = \"b1\"\nflow = \"send\"\nreason = \"\\n\"\n",
+             ":9:10: error: 'reason' must have visible text"),
         ]
         for (text, expected) in cases {
             try Fixtures.withTemporaryDirectory { dir in

@@ -36,10 +36,10 @@ import TestSupport
             (dom0 + "[[domain]]\nname = \"x\"\ndomid = 0\nlabel = \"system_u:system_r:dom0_t\"\n", "duplicate domid 0", 7),
             (dom0 + "[[domain]]\nname = \"x\"\ndomid = 1\nlabel = \"system_u:system_r:dm_dom_t\"\ntarget = \"ghost\"\n", "unknown target domain 'ghost'", 9),
             (dom0 + "[[domain]]\nname = \"x\"\ndomid = 32752\nlabel = \"system_u:system_r:dom0_t\"\n", "out of range", 7),
-            (dom0 + "[[domain]]\nname = \"x\"\ndomid = 2\nlabel = \"system_u:system_r:nosuch_t\"\n", "unknown type 'nosuch_t'", 5),
-            (dom0 + "[[domain]]\nname = \"x\"\ndomid = 2\nlabel = \"tenant_a_u:vm_r:dom0_t\"\n", "not authorised for role", 5),
+            (dom0 + "[[domain]]\nname = \"x\"\ndomid = 2\nlabel = \"system_u:system_r:nosuch_t\"\n", "unknown type 'nosuch_t'", 8),
+            (dom0 + "[[domain]]\nname = \"x\"\ndomid = 2\nlabel = \"tenant_a_u:vm_r:dom0_t\"\n", "not authorised for role", 8),
             ("[[domain]]\nname = \"x\"\nlabel = \"system_u:system_r:dom0_t\"\n", "needs a domid", 1),
-            ("[[domain\nname = 1", "expected ']'", 1),
+            ("[[domain\nname = 1", "expected ']]' to close", 1),
         ]
         for (toml, message, line) in cases {
             let error = try #require(try inventoryError(toml), "accepted: \(toml)")
@@ -71,7 +71,7 @@ import TestSupport
             let out = dir.appendingPathComponent("audit.json").path
             let r = runArgus(["audit", Fixtures.examplePolicyPath, "--system", path, "--format", "json", "-o", out])
             #expect(r.status == 2)
-            #expect(r.err == "\(path):5: error: unknown key 'typo' in [domain] (expected one of: domid, label, name, privileged, target, xl)\n")
+            #expect(r.err == "\(path):5:1: error: unknown key 'typo' in [domain] (expected one of: domid, label, name, privileged, target, xl)\n")
             #expect(!FileManager.default.fileExists(atPath: out), "no partial output file on error")
             #expect(runArgus(["audit", Fixtures.examplePolicyPath, "--system", Fixtures.exampleSystemPath, "--bool", "nosuch=true"]).status == 2)
             #expect(runArgus(["audit", Fixtures.examplePolicyPath, "--system", Fixtures.exampleSystemPath, "--bool", "x"]).status == 2)

@@ -10,6 +10,17 @@ public enum ArgoPermission: String, Sendable, CaseIterable, Codable {
     case registerAnySource = "register_any_source"
     case send
 
+    /// Position in `allCases`.
+    @inline(__always)
+    var ordinal: Int {
+        switch self {
+        case .enable: 0
+        case .registerSingleSource: 1
+        case .registerAnySource: 2
+        case .send: 3
+        }
+    }
+
     /// Class `argo`'s value and each permission's bit in `policy`; an error when it lacks them.
     public static func classAndMasks(in policy: Policy) throws(InputError) -> (argo: UInt16, masks: [ArgoPermission: UInt32]) {
         guard let argo = policy.classValue("argo") else {
@@ -41,7 +52,8 @@ public struct ResolvedSystem: Sendable {
     /// The `xen` initial SID that `enable` and `register_any_source` are checked against.
     public let xenSID: UInt32
     let argoSlot: Int
-    let masks: [ArgoPermission: UInt32]
+    /// Each permission's bit, indexed by `ArgoPermission.ordinal` (no hashing on the hot path).
+    let masks: [UInt32]
 
     /// Resolves labels against the policy; `booleans` override the policy's defaults by name.
     /// `extraLabels` are put in the table too (domains a simulation creates later), with the
@@ -57,11 +69,11 @@ public struct ResolvedSystem: Sendable {
             overrides[v] = value
         }
         let (argo, masks) = try ArgoPermission.classAndMasks(in: policy)
-        self.masks = masks
+        self.masks = ArgoPermission.allCases.map { masks[$0]! }
         var contexts: [SecurityContext] = []
         for d in inventory.domains {
             do { contexts.append(try policy.context(d.label)) } catch {
-                throw InputError("domain '\(d.name)': \(error.description)", at: d.location ?? SourceLocation(file: inventory.path))
+                throw InputError("domain '\(d.name)': \(error.description)", at: d.labelLocation ?? d.location ?? SourceLocation(file: inventory.path))
             }
         }
         var extras: [SecurityContext] = []
@@ -112,5 +124,6 @@ public struct ResolvedSystem: Sendable {
         return "SID of \(domains[j].name)"
     }
 
-    public func mask(_ p: ArgoPermission) -> UInt32 { masks[p]! }
+    @inline(__always)
+    public func mask(_ p: ArgoPermission) -> UInt32 { masks[p.ordinal] }
 }

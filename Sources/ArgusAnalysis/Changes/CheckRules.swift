@@ -1,6 +1,6 @@
 import Flask
 import Foundation
-import TOMLKit
+import TOMLReader
 
 /// A day, as the rules file writes expiry dates (`until = 2027-01-31`) and `--today` takes them.
 public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
@@ -132,8 +132,8 @@ public struct CheckRulesFile: Sendable, Equatable {
     static func parse(_ doc: TOMLDocument) throws(InputError) -> CheckRulesFile {
         let kinds = Set(CheckRule.Kind.allCases.map(\.rawValue))
         for key in doc.root.keys.sorted() where !kinds.contains(key) {
-            throw InputError("unknown table or key '\(key)' (expected [[never]], [[must]] or [[exempt]] tables)",
-                             file: doc.path, line: doc.line(table: key) ?? doc.line(table: "", key: key))
+            let at = doc.root.entry(key).map { doc.location($0.keyPosition) } ?? SourceLocation(file: doc.path)
+            throw InputError("unknown table or key '\(TOMLDocument.shown(key))' (expected [[never]], [[must]] or [[exempt]] tables)", at: at)
         }
         var rules: [CheckRule] = []
         for kind in CheckRule.Kind.allCases {
@@ -153,8 +153,10 @@ public struct CheckRulesFile: Sendable, Equatable {
         var allowed: Set<String> = ["from", "to", "flow", "reason"]
         if kind == .exempt { allowed.insert("until") }
         try doc.checkKeys(t, allowed: allowed, name: name, index: index)
+        // A rule is named by its header's line; a selector by its value's line and column.
         func location(_ key: String) -> SourceLocation {
-            SourceLocation(file: doc.path, line: doc.line(table: name, index: index, key: key))
+            let at = doc.location(table: name, index: index, key: key)
+            return key.isEmpty ? SourceLocation(file: at.file, line: at.line) : at
         }
         func required(_ key: String) throws(InputError) -> String {
             guard let value = try doc.string(t, key, in: name, index: index) else {
@@ -183,8 +185,8 @@ public struct CheckRulesFile: Sendable, Equatable {
         } else if !flow.isPerDomain {
             throw doc.error("[[\(name)]] needs 'to' for flow '\(flow.rawValue)'", table: name, index: index)
         }
-        let reason = try doc.string(t, "reason", in: name, index: index)
-        if kind == .exempt, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+        let reason = try doc.text(t, "reason", in: name, index: index)
+        if kind == .exempt, reason == nil {
             throw doc.error("[[exempt]] needs a 'reason'", table: name, index: index)
         }
         var until: CalendarDate?

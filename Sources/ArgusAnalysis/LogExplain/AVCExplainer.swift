@@ -215,7 +215,7 @@ public struct AVCExplainer: Sendable {
         }
         let broken = neverRules.broken(by: p, source: s.type, target: t.type, sourceDomain: i, targetDomain: j, system: system)
         return SuggestedRule(rule: rule, stillDeniedBy: still, breaksNeverRules: broken.map {
-            BrokenNeverRule(location: $0.location, rule: "never from \($0.from) to \($0.to) flow \($0.flow)", reason: $0.reason)
+            BrokenNeverRule(location: $0.location, rule: $0.description, reason: $0.reason)
         })
     }
 }

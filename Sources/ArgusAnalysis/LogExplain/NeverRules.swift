@@ -1,93 +1,45 @@
 import Flask
-import TOMLKit
 
-/// The `[[never]]` entries of a rules file: flows that must never be allowed.
+/// The `[[never]]` rules of a rules file: flows that must never be allowed.
 ///
-/// ```toml
-/// [[never]]
-/// from = "attr:tenant_guest"   # a domain name, type:NAME, attr:NAME or *
-/// to = "dom0"
-/// flow = "send"                # argo, register_any_source, register_single_source, send, notify, channel or *
-/// reason = "tenants must not reach dom0"
-/// ```
-///
-/// Other top-level tables (`[[must]]`, read by `argus check`) are accepted and ignored.
+/// The file is the one `argus check` reads (docs/CHECK-RULES.md): `[[never]]`, `[[must]]`
+/// and `[[exempt]]` tables, parsed by `CheckRulesFile`; explain-log uses the `[[never]]` ones.
 public struct NeverRules: Sendable {
-    public enum Selector: Sendable, Equatable, CustomStringConvertible {
-        case domain(String)
-        case type(String)
-        case attribute(String)
-        case any
-
-        public var description: String {
-            switch self {
-            case .domain(let n): n
-            case .type(let n): "type:\(n)"
-            case .attribute(let n): "attr:\(n)"
-            case .any: "*"
-            }
-        }
-    }
-
     public struct Rule: Sendable {
-        public var from: Selector
-        public var to: Selector
-        public var flow: String
+        public var from: DomainSelector
+        /// nil for the flows of one domain (`argo`, `register_any_source`).
+        public var to: DomainSelector?
+        public var flow: AuditFlowName
         public var reason: String?
         public var location: SourceLocation
-    }
 
-    public static let flows = ["argo", "register_any_source", "register_single_source", "send", "notify", "channel", "*"]
+        /// "never from a to b flow send", as the report prints it.
+        public var description: String {
+            "never from \(from)" + (to.map { " to \($0)" } ?? "") + " flow \(flow.rawValue)"
+        }
+    }
 
     public var rules: [Rule]
 
     public init(rules: [Rule]) { self.rules = rules }
 
-    /// Reads `path`, checking every selector against the inventory and the policy.
+    /// Reads `path`, checking every selector of a `[[never]]` rule against the inventory
+    /// and the policy (unknown names are errors at their line).
     public static func load(_ path: String, system: ResolvedSystem) throws(InputError) -> NeverRules {
-        let doc = try TOMLDocument(path: path)
-        try doc.checkKeys(doc.root, allowed: ["never", "must"], name: "")
+        let file = try CheckRulesFile.load(path)
         var rules: [Rule] = []
-        for (i, table) in try doc.arrayOfTables("never").enumerated() {
-            try doc.checkKeys(table, allowed: ["from", "to", "flow", "reason"], name: "never", index: i)
-            func selector(_ key: String) throws(InputError) -> Selector {
-                guard let text = try doc.string(table, key, in: "never", index: i) else {
-                    throw doc.error("a [[never]] rule needs '\(key)'", table: "never", index: i)
-                }
-                if text == "*" { return .any }
-                if text.hasPrefix("type:") {
-                    let name = String(text.dropFirst(5))
-                    guard let v = system.policy.typeValue(name), !system.policy.type(v).isAttribute else {
-                        throw doc.error("'\(name)' is not a type of the policy", table: "never", index: i, key: key)
-                    }
-                    return .type(name)
-                }
-                if text.hasPrefix("attr:") {
-                    let name = String(text.dropFirst(5))
-                    guard let v = system.policy.typeValue(name), system.policy.type(v).isAttribute else {
-                        throw doc.error("'\(name)' is not an attribute of the policy", table: "never", index: i, key: key)
-                    }
-                    return .attribute(name)
-                }
-                guard system.index(ofDomain: text) != nil else {
-                    throw doc.error("unknown domain '\(text)' (use a domain name, type:NAME, attr:NAME or *)", table: "never", index: i, key: key)
-                }
-                return .domain(text)
+        for rule in file.rules where rule.kind == .never {
+            _ = try PolicyCheck.domains(matching: rule.from, at: rule.fromLocation, in: system, strict: false)
+            if let to = rule.to, let at = rule.toLocation {
+                _ = try PolicyCheck.domains(matching: to, at: at, in: system, strict: false)
             }
-            let from = try selector("from"), to = try selector("to")
-            let flow = try doc.string(table, "flow", in: "never", index: i) ?? "*"
-            guard flows.contains(flow) else {
-                throw doc.error("unknown flow '\(flow)' (expected one of: \(flows.joined(separator: ", ")))", table: "never", index: i, key: "flow")
-            }
-            rules.append(Rule(
-                from: from, to: to, flow: flow, reason: try doc.string(table, "reason", in: "never", index: i),
-                location: SourceLocation(file: path, line: doc.line(table: "never", index: i))))
+            rules.append(Rule(from: rule.from, to: rule.to, flow: rule.flow, reason: rule.reason, location: rule.location))
         }
         return NeverRules(rules: rules)
     }
 
     /// Does `selector` cover a domain of type `type` (or the named domain `domain`)?
-    static func matches(_ selector: Selector, type: UInt32, domain: Int?, system: ResolvedSystem) -> Bool {
+    static func matches(_ selector: DomainSelector, type: UInt32, domain: Int?, system: ResolvedSystem) -> Bool {
         let policy = system.policy
         switch selector {
         case .any: return true
@@ -109,23 +61,23 @@ public struct NeverRules: Sendable {
         sourceDomain: Int?, targetDomain: Int?, system: ResolvedSystem
     ) -> [Rule] {
         func src(_ r: Rule) -> Bool { Self.matches(r.from, type: stype, domain: sourceDomain, system: system) }
-        func dst(_ r: Rule) -> Bool { Self.matches(r.to, type: ttype, domain: targetDomain, system: system) }
+        func dst(_ r: Rule) -> Bool { r.to.map { Self.matches($0, type: ttype, domain: targetDomain, system: system) } ?? false }
         // The rule's direction reversed: a ring of the source for the target opens target -> source.
         func reversed(_ r: Rule) -> Bool {
             Self.matches(r.from, type: ttype, domain: targetDomain, system: system)
-                && Self.matches(r.to, type: stype, domain: sourceDomain, system: system)
+                && (r.to.map { Self.matches($0, type: stype, domain: sourceDomain, system: system) } ?? false)
         }
         return rules.filter { r in
             switch permission {
             case .send:
-                return ["send", "notify", "channel", "*"].contains(r.flow) && src(r) && dst(r)
+                return [.send, .notify, .channel].contains(r.flow) && src(r) && dst(r)
             case .registerSingleSource:
-                return (["register_single_source", "*"].contains(r.flow) && src(r) && dst(r)) || (r.flow == "channel" && reversed(r))
+                return (r.flow == .registerSingleSource && src(r) && dst(r)) || (r.flow == .channel && reversed(r))
             case .enable:
-                return ["argo", "*"].contains(r.flow) && src(r)
+                return r.flow == .argo && src(r)
             case .registerAnySource:
-                return (["register_any_source", "*"].contains(r.flow) && src(r))
-                    || (r.flow == "channel" && Self.matches(r.to, type: stype, domain: sourceDomain, system: system))
+                return (r.flow == .registerAnySource && src(r))
+                    || (r.flow == .channel && (r.to.map { Self.matches($0, type: stype, domain: sourceDomain, system: system) } ?? false))
             }
         }
     }

@@ -1,7 +1,7 @@
 import ArgoEngine
 import Flask
 import Foundation
-import TOMLKit
+import TOMLReader
 
 /// One domain of the system being audited.
 public struct DomainSpec: Sendable, Equatable, Codable {
@@ -15,14 +15,18 @@ public struct DomainSpec: Sendable, Equatable, Codable {
     public var target: String?
     /// Where the domain was declared, for error messages.
     public var location: SourceLocation?
+    /// Where its label was written (the `label` value, or the xl config's `seclabel`).
+    public var labelLocation: SourceLocation?
 
-    public init(name: String, domid: UInt16, label: String, privileged: Bool = false, target: String? = nil, location: SourceLocation? = nil) {
+    public init(name: String, domid: UInt16, label: String, privileged: Bool = false, target: String? = nil,
+                location: SourceLocation? = nil, labelLocation: SourceLocation? = nil) {
         self.name = name
         self.domid = domid
         self.label = label
         self.privileged = privileged
         self.target = target
         self.location = location
+        self.labelLocation = labelLocation
     }
 }
 
@@ -46,12 +50,20 @@ public struct SystemInventory: Sendable, Equatable {
 
     /// Reads and checks a TOML system file (see docs/SYSTEM-FILE.md).
     public static func load(_ path: String) throws(InputError) -> SystemInventory {
-        let doc = try TOMLDocument(path: path)
+        try parse(TOMLDocument(path: path))
+    }
+
+    /// Reads a system file from text (tests); `path` names it in errors and anchors `xl` paths.
+    public static func parse(text: String, path: String) throws(InputError) -> SystemInventory {
+        try parse(TOMLDocument(text: text, path: path))
+    }
+
+    static func parse(_ doc: TOMLDocument) throws(InputError) -> SystemInventory {
+        let path = doc.path
         try doc.checkKeys(doc.root, allowed: ["boot", "domain"], name: "")
         var boot = BootSettings()
         var diagnostics: [XenCommandLine.Diagnostic] = []
-        if let value = doc.root["boot"] {
-            guard let table = value.table else { throw doc.error("[boot] must be a table", table: "boot") }
+        if let table = try doc.optionalTable("boot") {
             try doc.checkKeys(table, allowed: ["argo", "mac_permissive", "xsm", "flask", "cmdline"], name: "boot")
             if let cmdline = try doc.string(table, "cmdline", in: "boot") {
                 (boot, diagnostics) = XenCommandLine.parse(cmdline, base: boot)
@@ -76,11 +88,19 @@ public struct SystemInventory: Sendable, Equatable {
             try doc.checkKeys(t, allowed: ["name", "domid", "label", "privileged", "target", "xl"], name: "domain", index: i)
             var name = try doc.string(t, "name", in: "domain", index: i)
             var label = try doc.string(t, "label", in: "domain", index: i)
+            var labelLocation = label == nil ? nil : doc.location(table: "domain", index: i, key: "label")
             if let xl = try doc.string(t, "xl", in: "domain", index: i) {
                 let xlPath = xl.hasPrefix("/") ? xl : baseDirectory.appendingPathComponent(xl).path
-                let config = try XLConfig.load(xlPath)
+                let config: XLConfig
+                do { config = try XLConfig.load(xlPath) } catch where error.location?.line == nil {
+                    // A config that cannot be read at all is reported where the system file names it.
+                    throw doc.error("xl config '\(xl)': \(error.message)", table: "domain", index: i, key: "xl")
+                }
                 if name == nil { name = config.name }
-                if label == nil { label = config.seclabel }
+                if label == nil {
+                    label = config.seclabel
+                    labelLocation = config.seclabelLine.map { SourceLocation(file: xlPath, line: $0) }
+                }
                 if name == nil { throw InputError("no 'name' in the xl config", file: xlPath) }
                 if label == nil { throw InputError("no 'seclabel' in the xl config", file: xlPath) }
             }
@@ -105,7 +125,7 @@ public struct SystemInventory: Sendable, Equatable {
             let target = try doc.string(t, "target", in: "domain", index: i)
             domains.append(DomainSpec(
                 name: name, domid: domid, label: label, privileged: privileged, target: target,
-                location: SourceLocation(file: path, line: doc.line(table: "domain", index: i))
+                location: doc.location(table: "domain", index: i), labelLocation: labelLocation
             ))
         }
         for (i, d) in domains.enumerated() {
@@ -124,9 +144,15 @@ public struct SystemInventory: Sendable, Equatable {
 struct XLConfig {
     var name: String?
     var seclabel: String?
+    var seclabelLine: Int?
 
     static func load(_ path: String) throws(InputError) -> XLConfig {
-        let text = try TextInput.read(path)
+        let bytes = try TOMLDocument.readBytes(path)
+        if let bad = firstInvalidUTF8Offset(bytes) {
+            let at = textPosition(of: bad, in: bytes)
+            throw InputError("not UTF-8 text (byte 0x\(String(bytes[bad], radix: 16)))", file: path, line: at.line, column: at.column)
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
         var config = XLConfig()
         for (n, raw) in TextInput.lines(text).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -150,6 +176,7 @@ struct XLConfig {
                     throw InputError("'seclabel' holds a control character", file: path, line: n + 1)
                 }
                 config.seclabel = unquoted
+                config.seclabelLine = n + 1
             }
         }
         return config
