@@ -84,16 +84,28 @@ public enum ExplainLogStreamer {
     public static func run(log path: String, explainer: AVCExplainer, format: Format, to sink: (String) -> Void) throws -> Bool {
         var counts = ExplainLogReport(log: AVCLog(path: path), explainer: explainer)
         var malformedCount = 0
-        try AVCLogParser.forEachLine(of: path) { line, number in
+        /// Counts one line; returns its argo record, if it is one.
+        func count(_ line: Substring, _ number: Int) -> AVCLogRecord? {
             counts.lines += 1
             switch AVCLogParser.classify(line, number: number, path: path) {
             case .other: break
             case .argoRecord(let record):
                 counts.argoRecords += 1
                 if record.denied { counts.denials += 1 } else { counts.grants += 1 }
+                return record
             case .otherClass(let tclass): counts.otherClasses[tclass, default: 0] += 1
             case .malformed: malformedCount += 1
             }
+            return nil
+        }
+        if format == .text {
+            // Text needs the counts only at the end: explain while counting (one pass fewer).
+            try AVCLogParser.forEachLine(of: path) { line, number in
+                guard let record = count(line, number) else { return }
+                for explanation in explainer.explain(record) { sink(ExplainLogRenderer.text(explanation, log: path)) }
+            }
+        } else {
+            try AVCLogParser.forEachLine(of: path) { line, number in _ = count(line, number) }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -108,23 +120,18 @@ public enum ExplainLogStreamer {
             return text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    " + $0 }.joined(separator: "\n")
         }
         var first = true
-        func list(_ kind: String) { if format == .json { sink(first ? "[" : ","); sink("\n") } }
+        func openItem() { if format == .json { sink(first ? "[\n" : ",\n") } }
 
-        if format == .json { sink(String(skeleton[..<head.lowerBound]) + explanationsKey) }
-        first = true
-        try AVCLogParser.forEachLine(of: path) { line, number in
-            guard case .argoRecord(let record) = AVCLogParser.classify(line, number: number, path: path) else { return }
-            for explanation in explainer.explain(record) {
-                switch format {
-                case .text: sink(ExplainLogRenderer.text(explanation, log: path))
-                case .json:
-                    list("explanations")
-                    sink(try item(explanation))
-                }
-                first = false
-            }
-        }
         if format == .json {
+            sink(String(skeleton[..<head.lowerBound]) + explanationsKey)
+            try AVCLogParser.forEachLine(of: path) { line, number in
+                guard case .argoRecord(let record) = AVCLogParser.classify(line, number: number, path: path) else { return }
+                for explanation in explainer.explain(record) {
+                    openItem()
+                    sink(try item(explanation))
+                    first = false
+                }
+            }
             sink(first ? emptyList : "\n  ]")
             sink(String(skeleton[head.upperBound ..< middle.lowerBound]) + malformedKey)
         }
@@ -135,7 +142,7 @@ public enum ExplainLogStreamer {
                 switch format {
                 case .text: sink(ExplainLogRenderer.text(malformed))
                 case .json:
-                    list("malformed")
+                    openItem()
                     sink(try item(malformed))
                 }
                 first = false
