@@ -65,29 +65,25 @@ public struct AuditCommand: ContextualCommand {
         let system = try options.resolve()
         let audit = ArgoAudit(system)
         let policyPath = options.policy.policy
-        // JSON and CSV grow with the pairs: they stream, to the file or to standard output.
-        if format == .json || format == .csv {
-            try streamOutput(output, in: context) { sink in
-                if format == .json { AuditRenderer.json(audit, policyPath: policyPath, explain: explain, to: sink) }
-                else { AuditRenderer.csv(audit, to: sink) }
-            }
+        // Every format but the HTML page grows with the pairs: it streams, to the file or to
+        // standard output, as it is rendered.
+        if format == .html {
+            let page = AuditHTMLRenderer.render(audit, policyPath: policyPath)
+            if let output { try writeAtomically(Array(page.utf8), to: output) } else { context.standardOutput.write(page) }
             return
         }
-        let text: String
-        switch format {
-        case .text:
-            let color = output == nil && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-                && context.standardOutput is FileDescriptorOutput
-            text = AuditRenderer.text(audit, policyPath: policyPath, color: color)
-                + (explain ? AuditRenderer.explanations(audit) : "")
-        case .json, .csv: return
-        case .dot: text = AuditRenderer.dot(audit)
-        case .html: text = AuditHTMLRenderer.render(audit, policyPath: policyPath)
-        }
-        if let output {
-            try writeAtomically(Array(text.utf8), to: output)
-        } else {
-            context.standardOutput.write(text)
+        let color = output == nil && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            && context.standardOutput is FileDescriptorOutput
+        try streamOutput(output, in: context) { sink in
+            switch format {
+            case .json: AuditRenderer.json(audit, policyPath: policyPath, explain: explain, to: sink)
+            case .csv: AuditRenderer.csv(audit, to: sink)
+            case .dot: AuditRenderer.dot(audit, to: sink)
+            case .text:
+                AuditRenderer.text(audit, policyPath: policyPath, color: color, to: sink)
+                if explain { AuditRenderer.explanations(audit, to: sink) }
+            case .html: break
+            }
         }
     }
 }

@@ -9,6 +9,13 @@ public enum AuditRenderer {
     // MARK: text
 
     public static func text(_ audit: ArgoAudit, policyPath: String, color: Bool) -> String {
+        var text = ""
+        self.text(audit, policyPath: policyPath, color: color) { text += $0 }
+        return text
+    }
+
+    /// The text report in pieces of about 64 KiB handed to `sink` (a row of the matrix at a time).
+    public static func text(_ audit: ArgoAudit, policyPath: String, color: Bool, to sink: (String) -> Void) {
         let sys = audit.system
         let d = sys.domains
         var out = "Argo audit of \(sys.inventory.path) under \(policyPath)\n"
@@ -53,14 +60,27 @@ public enum AuditRenderer {
                 }
             }
             out += "\n"
+            if out.utf8.count >= 1 << 16 { sink(out); out = "" }
         }
-        let channels = (0..<d.count).flatMap { i in (0..<d.count).filter { audit.has(.channel, i, $0) }.map { (i, $0) } }
-        out += "\nChannels (\(channels.count)):\n"
-        for (i, j) in channels { out += "  \(d[i].name) -> \(d[j].name)\n" }
-        return out
+        // Counted first, then listed: no list of pairs is built.
+        var channelCount = 0
+        for i in 0..<d.count { for j in 0..<d.count where audit.has(.channel, i, j) { channelCount += 1 } }
+        out += "\nChannels (\(channelCount)):\n"
+        for i in 0..<d.count {
+            for j in 0..<d.count where audit.has(.channel, i, j) { out += "  \(d[i].name) -> \(d[j].name)\n" }
+            if out.utf8.count >= 1 << 16 { sink(out); out = "" }
+        }
+        sink(out)
     }
 
     public static func explanations(_ audit: ArgoAudit) -> String {
+        var text = ""
+        explanations(audit) { text += $0 }
+        return text
+    }
+
+    /// Every decision explained, in pieces handed to `sink`.
+    public static func explanations(_ audit: ArgoAudit, to sink: (String) -> Void) {
         let explainer = Explainer(audit.system)
         let d = audit.system.domains
         var out = "\nExplanations:\n"
@@ -76,9 +96,10 @@ public enum AuditRenderer {
                     out += render(flow: flow.rawValue, source: d[i].name, target: d[j].name,
                                   chain: explainer.explain(flow: flow.rawValue, i, j), value: audit.has(flow, i, j))
                 }
+                if out.utf8.count >= 1 << 16 { sink(out); out = "" }
             }
         }
-        return out
+        sink(out)
     }
 
     public static func render(flow: String, source: String, target: String?, chain: [HookExplanation], value: Bool) -> String {
@@ -201,6 +222,13 @@ public enum AuditRenderer {
 
     /// A Graphviz digraph of channels: one edge per direction; domains without Argo are grey.
     public static func dot(_ audit: ArgoAudit) -> String {
+        var text = ""
+        dot(audit) { text += $0 }
+        return text
+    }
+
+    /// The DOT graph in pieces handed to `sink`.
+    public static func dot(_ audit: ArgoAudit, to sink: (String) -> Void) {
         let d = audit.system.domains
         var out = "digraph argo {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n"
         for (i, dom) in d.enumerated() {
@@ -214,8 +242,9 @@ public enum AuditRenderer {
             for j in 0..<d.count where audit.has(.channel, i, j) {
                 out += "  \(JSONStreamWriter.quoted(d[i].name)) -> \(JSONStreamWriter.quoted(d[j].name))\(i == j ? " [style=dotted]" : "");\n"
             }
+            if out.utf8.count >= 1 << 16 { sink(out); out = "" }
         }
-        return out + "}\n"
+        sink(out + "}\n")
     }
 }
 
