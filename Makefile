@@ -3,8 +3,15 @@ SWIFT ?= swift
 DEBIAN_PACKAGES := libsepol-dev checkpolicy m4 libxen-dev setools
 BUILD_FLAGS ?=
 ARGUS := .build/debug/argus
+# make install: PREFIX and DESTDIR as usual.
+PREFIX ?= /usr/local
+DESTDIR ?=
+# The installed binary: release, with the Swift runtime linked in (libsepol is static already).
+STATIC_ARGUS := .build/release/argus
+# swift-argument-parser's man page generator (a product of that package), built in debug: small and quick.
+GENERATE_MANUAL := .build/debug/generate-manual
 
-.PHONY: all deps build release test demo policy bench report clean
+.PHONY: all deps build release test demo policy bench report clean install uninstall deb static manual-tool
 
 all: build
 
@@ -24,8 +31,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# ARGUS_TEST_DEB=1 also builds the Debian package first (a release build: several minutes) so
+# that DebPackageTests installs it into a scratch root and runs it; without it that suite is skipped.
 test: deps
+	@if [ "$(ARGUS_TEST_DEB)" = 1 ]; then $(MAKE) --no-print-directory deb; fi
 	$(SWIFT) build --build-tests
+	$(SWIFT) build --product generate-manual
 	$(SWIFT) test --skip-build
 
 # Compiles the bundled example policy source tree to a binary Xen policy.
@@ -54,6 +65,26 @@ report: build
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --screenshot=docs/images/audit-report.png \
 	  --window-size=1400,1000 file://$(CURDIR)/out/audit-report.html 2>/dev/null
+
+# The binary `make install` and `make deb` ship: no libswift*.so needed at run time.
+static: deps
+	$(SWIFT) build -c release --product argus --static-swift-stdlib
+
+manual-tool:
+	$(SWIFT) build --product generate-manual
+
+# The binary, a man page per command, bash/zsh/fish completions, the CI script, the docs and
+# the examples (scripts/install.sh says where each goes).
+install: static manual-tool
+	scripts/install.sh install --bin $(STATIC_ARGUS) --manual-tool $(GENERATE_MANUAL) --prefix "$(PREFIX)" --destdir "$(DESTDIR)"
+
+uninstall:
+	scripts/install.sh uninstall --prefix "$(PREFIX)" --destdir "$(DESTDIR)"
+
+# out/deb/argus_VERSION_ARCH.deb: exactly `make install PREFIX=/usr`, Depends from dpkg-shlibdeps.
+deb: static manual-tool
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="dpkg-dev"
+	scripts/make-deb.sh --bin $(STATIC_ARGUS) --manual-tool $(GENERATE_MANUAL) --out out/deb
 
 clean:
 	rm -rf .build out

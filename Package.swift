@@ -5,6 +5,7 @@ import PackageDescription
 //   CSepol (C: libsepol.a) -> Sepol (the only Swift file that touches C)
 //   -> Flask (definitions + policy model + loading)
 //   -> DecisionTable -> ArgoEngine -> ArgusAnalysis -> ArgusCommands -> argus
+// XenProfile (which Xen: plain values, no dependencies) is taken by ArgoEngine and up.
 let package = Package(
     name: "Argus",
     products: [
@@ -16,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // SHA-256 for the fingerprints of CI findings.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libsepol's policydb API is only exported by the static archive; the module map
@@ -35,23 +38,30 @@ let package = Package(
         // TOML 1.0 from untrusted bytes, with the position of every key and value.
         .target(name: "TOMLReader"),
         .target(name: "DecisionTable", dependencies: ["Flask", "Sepol"]),
-        .target(name: "ArgoEngine", dependencies: ["DecisionTable", "Flask"]),
+        // Which Xen a prediction is for (version, flavour, arch, XSM build, boot options):
+        // plain values, no dependencies, so every layer from the engine up can take one.
+        .target(name: "XenProfile"),
+        .target(name: "ArgoEngine", dependencies: ["DecisionTable", "Flask", "XenProfile"]),
         .target(
             name: "ArgusAnalysis",
-            dependencies: ["ArgoEngine", "DecisionTable", "Flask", "TOMLReader", "Yams"]
+            dependencies: ["ArgoEngine", "DecisionTable", "Flask", "XenProfile", "TOMLReader", "Yams"]
         ),
         .target(
             name: "ArgusCommands",
             dependencies: [
-                "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask",
+                "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "XenProfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            plugins: ["BuildInfo"]
         ),
+        // `argus --version`: the git commit of the build, generated before every build (README, "Install").
+        .plugin(name: "BuildInfo", capability: .buildTool(), path: "Plugins/BuildInfo"),
         .executableTarget(name: "argus", dependencies: ["ArgusCommands"]),
         // `make bench`: figures next to libsepol and memcpy baselines measured in the same run.
         .executableTarget(
             name: "ArgusBenchmarks",
-            dependencies: ["Sepol", "Flask", "DecisionTable", "ArgoEngine", "ArgusAnalysis", "PolicyGenerator"],
+            dependencies: ["Sepol", "Flask", "DecisionTable", "ArgoEngine", "ArgusAnalysis", "XenProfile", "PolicyGenerator"],
             path: "Benchmarks/ArgusBenchmarks"
         ),
 
@@ -60,18 +70,18 @@ let package = Package(
         .testTarget(
             name: "ArgoEngineTests",
             dependencies: [
-                "ArgoEngine", "TestSupport", "CXenArgo",
+                "ArgoEngine", "XenProfile", "TestSupport", "CXenArgo",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "TestSupport"]),
+        .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "XenProfile", "TestSupport"]),
         // TOMLKit (toml++) only as a second opinion on valid documents; see TOMLReader.
         .testTarget(name: "TOMLReaderTests", dependencies: ["TOMLReader", "ArgusAnalysis", "TestSupport", "TOMLKit"]),
         // <xen/argo.h> from libxen-dev, for the engine's ABI test only.
         .systemLibrary(name: "CXenArgo", path: "Tests/CXenArgo"),
         .testTarget(
             name: "ArgusAnalysisTests",
-            dependencies: ["ArgusAnalysis", "ArgoEngine", "Flask", "TestSupport"]
+            dependencies: ["ArgusAnalysis", "ArgoEngine", "Flask", "XenProfile", "TestSupport"]
         ),
         // Seeded Xen policies for tests and benchmarks (compiled with checkpolicy).
         .target(name: "PolicyGenerator", dependencies: ["Flask"], path: "Tests/PolicyGenerator"),
@@ -80,7 +90,7 @@ let package = Package(
 )
 
 // Settings for every target in one place: Swift 6 mode with strict concurrency.
-for target in package.targets where target.type != .system && target.name != "CSepolGuard" {
+for target in package.targets where target.type != .system && target.type != .plugin && target.name != "CSepolGuard" {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     settings.append(.enableUpcomingFeature("ExistentialAny"))

@@ -5,6 +5,7 @@ import Flask
 import Foundation
 import PolicyGenerator
 import Sepol
+import XenProfile
 
 /// Policy loading, table lookups and audits, next to libsepol doing the same work.
 enum PolicyBenchmarks {

@@ -8,9 +8,12 @@ public struct ArgoDomainSpec: Sendable, Hashable {
     public var deviceModelTarget: UInt16?
     /// A 32-bit (compat) guest.
     public var isCompat: Bool
+    /// Created before a `flask=late` policy was loaded: `argo_init`'s check passed.
+    public var createdBeforePolicy: Bool
 
     public init(domid: UInt16, name: String? = nil, sid: UInt32 = 0, isControl: Bool = false,
-                deviceModelTarget: UInt16? = nil, isCompat: Bool = false) {
+                deviceModelTarget: UInt16? = nil, isCompat: Bool = false, createdBeforePolicy: Bool = false) {
+        self.createdBeforePolicy = createdBeforePolicy
         self.domid = domid
         self.name = name ?? "d\(domid)"
         self.sid = sid
@@ -92,7 +95,9 @@ public final class ArgoHypervisor {
                             isCompat: spec.isCompat, memory: GuestMemory())
         domainTable[Int(spec.domid)] = domain
         liveDomids.insert(spec.domid, at: liveDomids.firstIndex { $0 > spec.domid } ?? liveDomids.endIndex)
-        if settings.argoEnabled, (try? checkEnable(domain, current: creator)) != nil {
+        let beforePolicyLoad: Bool = if spec.createdBeforePolicy, case .flask(_, .late) = settings.xsm { true } else { false }
+        if settings.argoEnabled, beforePolicyLoad
+            || (try? checkEnable(domain, current: creator, quiet: settings.behaviour.quietEnableCheckAtCreation)) != nil {
             domain.argo = ArgoDomainState()
         }
         return domain.argo != nil
@@ -110,11 +115,24 @@ public final class ArgoHypervisor {
     }
 
     /// Soft reset (`argo_soft_reset`): as destroy, but the domain keeps fresh,
-    /// empty Argo state if it had any.
-    public func softResetDomain(_ domid: UInt16) {
-        guard let domain = domain(domid), domain.argo != nil else { return }
-        tearDown(domain)
-        domain.argo = ArgoDomainState()
+    /// empty Argo state if it had any. What the build does around it is
+    /// `settings.behaviour.softReset`: on Arm before 4.22.0 the teardown happens, then the
+    /// arch hook fails with ENOSYS and Xen crashes the domain (it stays, with empty Argo
+    /// state, until destroyed); from 4.22.0 the domctl is refused (EOPNOTSUPP).
+    /// Returns the domctl's result.
+    @discardableResult
+    public func softResetDomain(_ domid: UInt16) -> Int64 {
+        guard let domain = domain(domid) else { return XenErrno.ESRCH.hypercallReturn }
+        switch settings.behaviour.softReset {
+        case .refused:
+            return XenErrno.EOPNOTSUPP.hypercallReturn
+        case .tearsDownArgo, .tearsDownArgoThenCrashes:
+            if domain.argo != nil {
+                tearDown(domain)
+                domain.argo = ArgoDomainState()
+            }
+            return settings.behaviour.softReset == .tearsDownArgo ? 0 : XenErrno.ENOSYS.hypercallReturn
+        }
     }
 
     /// `rcu_lock_domain_by_id`: live ordinary domains only (no DOMID_SELF etc.).

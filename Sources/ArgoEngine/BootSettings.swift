@@ -1,3 +1,5 @@
+import XenProfile
+
 /// The XSM module Xen booted with, as far as the four Argo hooks go.
 public enum XSMModule: Sendable {
     /// No policy: every Argo hook allows (`xen/include/xsm/dummy.h`).
@@ -20,11 +22,15 @@ public struct ArgoBootSettings: Sendable {
     /// subject to the XSM `register_any_source` hook; off means EPERM.
     public var macPermissive: Bool
     public var xsm: XSMModule
+    /// How this Xen's engine differs from upstream head's (see `ArgoEngineBehaviour`).
+    public var behaviour: ArgoEngineBehaviour
 
-    public init(argoEnabled: Bool = true, macPermissive: Bool = false, xsm: XSMModule = .dummy) {
+    public init(argoEnabled: Bool = true, macPermissive: Bool = false, xsm: XSMModule = .dummy,
+                behaviour: ArgoEngineBehaviour = .head) {
         self.argoEnabled = argoEnabled
         self.macPermissive = macPermissive
         self.xsm = xsm
+        self.behaviour = behaviour
     }
 
     /// Applies an `argo=` command-line value the way `parse_argo` does (see
@@ -39,13 +45,15 @@ public struct ArgoBootSettings: Sendable {
         return ok
     }
 
-    /// The engine's settings for a boot configuration; `decider` answers for FLASK.
-    public init(_ boot: BootSettings, decider: (any FlaskArgoDecider)?) {
+    /// The engine's settings for a boot configuration of `profile`'s Xen; `decider`
+    /// answers for FLASK.
+    public init(_ boot: BootSettings, profile: XenProfile, decider: (any FlaskArgoDecider)?) {
         let module: XSMModule = switch boot.xsm {
         case .dummy: .dummy
         case .silo: .silo
         case .flask: decider.map { .flask(decider: $0, mode: boot.flask) } ?? .dummy
         }
-        self.init(argoEnabled: boot.argo, macPermissive: boot.macPermissive, xsm: module)
+        self.init(argoEnabled: boot.argo, macPermissive: boot.macPermissive, xsm: module,
+                  behaviour: ArgoEngineBehaviour(profile))
     }
 }

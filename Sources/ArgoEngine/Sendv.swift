@@ -92,7 +92,13 @@ extension ArgoHypervisor {
         do {
             try insertMessage(ring, source: source, iovs: iovs, messageType: messageType, length: length, payload: payload)
         } catch .EAGAIN {
-            try requeueWait(ring, waiter: sender.domid, length: length)
+            let behaviour = settings.behaviour
+            try requeueWait(ring, waiter: sender.domid, length: behaviour.pendingWaitRecordsLength ? length : 0)
+            guard behaviour.sendvFullRingFailsWithEAGAIN else {
+                // 4.12.0: queueing succeeded, so sendv "succeeded" with the length it never set.
+                signal(target)
+                return 0
+            }
             throw .EAGAIN
         }
         statistics.messagesDelivered += 1

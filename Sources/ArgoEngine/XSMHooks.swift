@@ -1,12 +1,15 @@
+import XenProfile
+
 /// The four Argo XSM hooks, dispatched on the boot-time module.
 extension ArgoHypervisor {
     /// `xsm_argo_enable(d)`: `d` → `xen`, permission `enable`. `current` is the
     /// domain on whose behalf Xen runs (nil: the idle domain at boot).
-    func checkEnable(_ domain: Domain, current: UInt16?) throws(XenErrno) {
+    /// `quiet`: OpenXT's quiet check at domain creation (no AVC record).
+    func checkEnable(_ domain: Domain, current: UInt16?, quiet: Bool = false) throws(XenErrno) {
         guard xsmKind == .flask, case .flask(let decider, let mode) = settings.xsm else { return }
         try avcHasPermission(decider, mode, source: domain.sid, target: decider.xenSID,
                              requested: ArgoPermissions.enable.rawValue,
-                             subjects: "current=\(Self.printDomain(current ?? ArgoABI.domidIdle)) ")
+                             subjects: "current=\(Self.printDomain(current ?? ArgoABI.domidIdle)) ", quiet: quiet)
     }
 
     /// `xsm_argo_register_any_source(d)`: `d` → `xen`, `register_any_source`.
@@ -60,7 +63,7 @@ extension ArgoHypervisor {
     /// `avc_has_perm` for class argo with auditing, including the AVC cache
     /// update that makes a permissive denial log only once.
     func avcHasPermission(_ decider: any FlaskArgoDecider, _ mode: FlaskMode, source: UInt32, target: UInt32,
-                          requested: UInt32, subjects: String) throws(XenErrno) {
+                          requested: UInt32, subjects: String, quiet: Bool = false) throws(XenErrno) {
         let key = AVCKey(source: source, target: target)
         let decision: FlaskDecision
         if let cached = avcCache[key] {
@@ -85,7 +88,7 @@ extension ArgoHypervisor {
         } else if requested & decision.auditAllow != 0 {
             audited = requested
         }
-        if audited != 0 {
+        if audited != 0 && !quiet {
             appendAudit(AVCRecord(denied: denied != 0, permissions: audited, subjects: subjects,
                                   sourceSID: source, targetSID: target,
                                   sourceContext: decider.context(of: source),

@@ -6,6 +6,7 @@ public struct ArgusCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "argus",
         abstract: "Which Xen domains may talk to which over Argo, under a FLASK policy.",
+        version: ArgusVersion.text,
         subcommands: [
             DefsCommand.self, PolicyCommand.self, AuditCommand.self, QueryCommand.self, SimulateCommand.self,
             DiffCommand.self, CheckCommand.self, LintCommand.self, ExplainLogCommand.self,

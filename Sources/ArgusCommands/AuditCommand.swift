@@ -7,6 +7,7 @@ import Foundation
 /// Options for commands that audit a policy over a system file.
 public struct SystemOptions: ParsableArguments {
     @OptionGroup public var policy: PolicyOptions
+    @OptionGroup(title: "Which Xen") public var xen: XenOptions
 
     @Option(name: .customLong("system"), help: ArgumentHelp("The system file (TOML): boot settings and domains.", valueName: "file"))
     public var systemFile: String
@@ -31,11 +32,30 @@ public struct SystemOptions: ParsableArguments {
         return values
     }
 
-    /// Loads the policy and the system file and binds them.
-    public func resolve() throws(InputError) -> ResolvedSystem {
-        let inventory = try SystemInventory.load(systemFile)
-        let loaded = try policy.load()
-        return try ResolvedSystem(inventory: inventory, policy: loaded, booleans: booleanValues())
+    /// Loads the system file, selects the Xen (saying so on standard error when it was
+    /// inferred), loads the policy with that Xen's numbering and refuses a policy that Xen
+    /// would not load (unless --force). `extraLabels`: see `ResolvedSystem`.
+    public func resolve(
+        in context: CommandContext, extraLabels: (SystemInventory) -> [(label: String, deviceModelTargetLabel: String?)] = { _ in [] }
+    ) throws -> ResolvedSystem {
+        let (inventory, loaded) = try loadForDeciding(in: context)
+        return try ResolvedSystem(inventory: inventory, policy: loaded, booleans: booleanValues(), extraLabels: extraLabels(inventory))
+    }
+
+    /// The inventory with its Xen selected and the policy loaded for that Xen.
+    func loadForDeciding(in context: CommandContext) throws -> (SystemInventory, Policy) {
+        var inventory = try SystemInventory.load(systemFile)
+        let selected = try xen.select(policyPath: policy.policy, flaskDirectory: policy.flaskDirectory,
+                                      table: inventory.xen, systemFile: systemFile, in: context)
+        inventory.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)
+        let loaded = try PolicyLoader(flaskDirectory: policy.flaskDirectory, mls: policy.mls, definitions: selected.definitions)
+            .load(policy.policy)
+        try xen.admit(loaded, on: selected, flaskDirectory: policy.flaskDirectory, in: context)
+        if let panic = inventory.bootPanic {
+            context.standardOutput.write("\(systemFile): finding: \(inventory.profile) does not boot with this command line: \(panic)\n")
+            throw ExitCode(ArgusExitStatus.negative)
+        }
+        return (inventory, loaded)
     }
 }
 
@@ -62,7 +82,7 @@ public struct AuditCommand: ContextualCommand {
     public init() {}
 
     public func run(in context: CommandContext) throws {
-        let system = try options.resolve()
+        let system = try options.resolve(in: context)
         let audit = ArgoAudit(system)
         let policyPath = options.policy.policy
         // Every format but the HTML page grows with the pairs: it streams, to the file or to
@@ -108,7 +128,7 @@ public struct QueryCommand: ContextualCommand {
     public init() {}
 
     public func run(in context: CommandContext) throws {
-        let system = try options.resolve()
+        let system = try options.resolve(in: context)
         let flows = ["argo", "register_any_source", "register_single_source", "send", "notify", "channel"]
         guard flows.contains(perm) else {
             throw InputError("unknown flow '\(perm)' (expected one of: \(flows.joined(separator: ", ")))", option: "--perm")

@@ -6,12 +6,25 @@ import Foundation
 /// line in the rules file, with the policy rules behind them as related locations. Exempted and
 /// baseline findings are results with a `suppressions` entry, as SARIF intends.
 enum CheckSARIF {
-    static let ruleDescriptions: [(id: String, name: String, text: String)] = [
-        ("forbidden-flow", "ForbiddenFlow", "An Argo flow a [[never]] rule forbids is allowed by the policy."),
-        ("missing-flow", "MissingFlow", "An Argo flow a [[must]] rule requires is not allowed by the policy."),
-        ("expired-exemption", "ExpiredExemption", "An [[exempt]] entry is past its 'until' date."),
-        ("unused-exemption", "UnusedExemption", "An [[exempt]] entry covers no violation."),
+    /// The rules a result can cite: id, name, one line, the help shown beside an alert, GitHub's
+    /// `security-severity` (nil: not a security finding) and the default level.
+    static let ruleDescriptions: [(id: String, name: String, text: String, help: String, securitySeverity: String?, level: String)] = [
+        ("forbidden-flow", "ForbiddenFlow", "An Argo flow a [[never]] rule forbids is allowed by the policy.",
+         "The policy lets these domains use Argo in a way a `[[never]]` rule of the rules file forbids. Remove the grant "
+            + "(the related locations are the policy rules behind it), or add an `[[exempt]]` entry with a reason and an "
+            + "`until` date.", "8.0", "error"),
+        ("missing-flow", "MissingFlow", "An Argo flow a [[must]] rule requires is not allowed by the policy.",
+         "A `[[must]]` rule requires this Argo flow and the policy denies it; the message says which hook is denied "
+            + "and why (no rule, a boolean, a constraint, a bound, a boot setting).", "5.0", "error"),
+        ("expired-exemption", "ExpiredExemption", "An [[exempt]] entry is past its 'until' date.",
+         "An `[[exempt]]` entry is past its `until` date (the last day it holds) and covers nothing any more: fix the "
+            + "policy, or renew the exemption with a reason and a new date.", "5.0", "error"),
+        ("unused-exemption", "UnusedExemption", "An [[exempt]] entry covers no violation.",
+         "An `[[exempt]]` entry covers no violation: the exception it granted is no longer needed; delete it.", nil, "note"),
     ]
+
+    /// The rule's section in docs/CHECK-RULES.md ("Findings").
+    static func helpURI(_ id: String) -> String { ArgusProject.documentation("CHECK-RULES.md", anchor: id) }
 
     static func uri(_ path: String) -> String {
         let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
@@ -25,14 +38,15 @@ enum CheckSARIF {
     }
 
     static func result(ruleId: String, level: String, message: String, rule: CheckRule, finding: CheckFinding?,
-                       suppression: String?) -> [String: Any] {
+                       fingerprint: String, suppression: String?) -> [String: Any] {
         var result: [String: Any] = [
             "ruleId": ruleId,
             "ruleIndex": ruleDescriptions.firstIndex { $0.id == ruleId }!,
             "level": level,
             "message": ["text": message],
             "locations": [["physicalLocation": physicalLocation(rule.location)]],
-            "partialFingerprints": ["argusFinding/v1": "\(rule.summary)|\(finding?.instance?.description ?? "")"],
+            // Stable across runs and line moves (CheckFingerprint), so code scanning tracks the alert.
+            "partialFingerprints": ["argusFinding/v2": fingerprint],
         ]
         var related: [[String: Any]] = []
         for hook in finding?.explanation ?? [] {
@@ -59,27 +73,39 @@ enum CheckSARIF {
         let r = run.report
         var results: [[String: Any]] = []
         for f in r.violations {
-            results.append(result(ruleId: f.kind.rawValue, level: "error", message: findingMessage(f), rule: f.rule, finding: f, suppression: nil))
+            results.append(result(ruleId: f.kind.rawValue, level: "error", message: findingMessage(f), rule: f.rule, finding: f,
+                                  fingerprint: CheckFingerprint.of(f, in: r), suppression: nil))
         }
         for e in r.exempted {
             results.append(result(ruleId: e.finding.kind.rawValue, level: "error", message: findingMessage(e.finding), rule: e.finding.rule,
-                                  finding: e.finding, suppression: "exempted by \(e.exemption.location): \(e.exemption.reason ?? "")"))
+                                  finding: e.finding, fingerprint: CheckFingerprint.of(e.finding, in: r), suppression: "exempted by \(e.exemption.location): \(e.exemption.reason ?? "")"))
         }
         for f in r.baselineSuppressed {
             results.append(result(ruleId: f.kind.rawValue, level: "error", message: findingMessage(f), rule: f.rule, finding: f,
-                                  suppression: "already so in the baseline policy \(run.baselinePolicy ?? "")"))
+                                  fingerprint: CheckFingerprint.of(f, in: r), suppression: "already so in the baseline policy \(run.baselinePolicy ?? "")"))
         }
         for e in r.unusedExemptions {
             results.append(result(ruleId: "unused-exemption", level: "note", message: "\(e.summary) covers no violation.",
-                                  rule: e, finding: nil, suppression: nil))
+                                  rule: e, finding: nil, fingerprint: CheckFingerprint.ofUnusedExemption(e, in: r), suppression: nil))
         }
         let driver: [String: Any] = [
             "name": "argus",
             "fullName": "argus check",
-            "informationUri": "https://xenbits.xen.org/docs/unstable/features/argo.html",
+            "version": ArgusVersion.number,
+            "semanticVersion": ArgusVersion.number,
+            "informationUri": ArgusProject.repositoryURL,
             "rules": ruleDescriptions.map { d -> [String: Any] in
-                ["id": d.id, "name": d.name, "shortDescription": ["text": d.text],
-                 "defaultConfiguration": ["level": d.id == "unused-exemption" ? "note" : "error"]]
+                var rule: [String: Any] = [
+                    "id": d.id, "name": d.name, "shortDescription": ["text": d.text],
+                    "fullDescription": ["text": d.help.replacingOccurrences(of: "`", with: "'")],
+                    "help": ["text": d.help.replacingOccurrences(of: "`", with: "'"), "markdown": d.help],
+                    "helpUri": helpURI(d.id),
+                    "defaultConfiguration": ["level": d.level],
+                ]
+                var properties: [String: Any] = ["tags": d.securitySeverity == nil ? ["maintainability"] : ["security"]]
+                if let severity = d.securitySeverity { properties["security-severity"] = severity }
+                rule["properties"] = properties
+                return rule
             },
         ]
         let sarif: [String: Any] = [
@@ -88,6 +114,7 @@ enum CheckSARIF {
             "runs": [[
                 "tool": ["driver": driver],
                 "invocations": [["executionSuccessful": true, "exitCode": r.passed ? 0 : 1]],
+                "properties": ["xen": Dictionary(uniqueKeysWithValues: XenProfileJSON.fields(run.xen, basis: run.xenBasis).map { ($0.key, $0.value) })],
                 "results": results,
             ] as [String: Any]],
         ]
@@ -147,6 +174,9 @@ enum CheckJUnit {
         out += "    <properties>\n"
         out += "      <property name=\"policy\" value=\"\(escape(run.policy))\"/>\n"
         out += "      <property name=\"system\" value=\"\(escape(run.systemFile))\"/>\n"
+        for field in XenProfileJSON.fields(run.xen, basis: run.xenBasis) {
+            out += "      <property name=\"xen.\(field.key)\" value=\"\(escape(field.value))\"/>\n"
+        }
         if let base = run.baselinePolicy { out += "      <property name=\"baseline\" value=\"\(escape(base))\"/>\n" }
         out += "      <property name=\"today\" value=\"\(r.today)\"/>\n"
         out += "    </properties>\n"

@@ -2,6 +2,7 @@ import ArgumentParser
 import ArgusAnalysis
 import Flask
 import Foundation
+import XenProfile
 
 /// `argus check`: the CI gate. A rules file says which Argo flows must never or must always
 /// exist; exit 1 when the policy breaks one.
@@ -13,11 +14,11 @@ public struct CheckCommand: ContextualCommand {
             The rules file (TOML, docs/CHECK-RULES.md) has [[never]], [[must]] and [[exempt]] tables with \
             from, to (pair flows only), flow, reason and, for exemptions, until (the last valid day). \
             Selectors: a domain name, type:NAME, attr:NAME or *. With --baseline, violations the old \
-            policy already had are reported but do not fail. Formats: text, json, sarif (2.1.0), junit, \
-            markdown.
+            policy already had are reported but do not fail. Formats: text, json, sarif (2.1.0, for GitHub \
+            code scanning), junit, markdown, codeclimate (GitLab's code-quality report); docs/CI.md.
             """
     )
-    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json, sarif, junit, markdown }
+    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json, sarif, junit, markdown, codeclimate }
 
     @OptionGroup public var options: SystemOptions
     @Option(name: .customLong("rules"), help: ArgumentHelp("The rules file (TOML).", valueName: "file"))
@@ -28,7 +29,7 @@ public struct CheckCommand: ContextualCommand {
     @Option(name: .customLong("today"), help: ArgumentHelp(
         "The date exemptions are checked against (default: today).", valueName: "YYYY-MM-DD"))
     public var today: String?
-    @Option(help: "Output format: text, json, sarif, junit or markdown.") public var format: Format = .text
+    @Option(help: "Output format: text, json, sarif, junit, markdown or codeclimate.") public var format: Format = .text
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     public var output: String?
 
@@ -43,21 +44,26 @@ public struct CheckCommand: ContextualCommand {
             date = CalendarDate.today()
         }
         let rules = try CheckRulesFile.load(rulesFile)
-        let system = try options.resolve()
+        let system = try options.resolve(in: context)
         var baseline: ResolvedSystem?
         if let baselinePolicy {
-            let loader = try PolicyLoader(flaskDirectory: options.policy.flaskDirectory, mls: options.policy.mls)
+            guard let definitions = FlaskDefinitions.xen(release: system.profile.version.definitionsRelease) else {
+                throw InputError("Argus has no FLASK definitions for \(system.profile)")
+            }
+            let loader = PolicyLoader(flaskDirectory: options.policy.flaskDirectory, mls: options.policy.mls, definitions: definitions)
             baseline = try DiffCommand.resolve(baselinePolicy, side: "baseline", loader: loader,
                                                inventory: system.inventory, booleans: options.booleanValues())
         }
         let report = try PolicyCheck(rules: rules, today: date).run(system, baseline: baseline)
-        let run = CheckRun(policy: options.policy.policy, systemFile: options.systemFile, baselinePolicy: baselinePolicy, report: report)
+        let run = CheckRun(policy: options.policy.policy, systemFile: options.systemFile, baselinePolicy: baselinePolicy, report: report,
+                           xen: system.profile, xenBasis: system.inventory.profileBasis)
         let text: String = switch format {
         case .text: CheckFormatter.text(run)
         case .json: try CheckFormatter.json(run)
         case .sarif: try CheckSARIF.render(run)
         case .junit: CheckJUnit.render(run)
         case .markdown: CheckFormatter.markdown(run)
+        case .codeclimate: try CheckCodeClimate.render(run, relativeTo: FileManager.default.currentDirectoryPath)
         }
         if let output {
             try writeAtomically(Array(text.utf8), to: output)
@@ -74,4 +80,7 @@ public struct CheckRun: Sendable, Equatable {
     public var systemFile: String
     public var baselinePolicy: String?
     public var report: CheckReport
+    /// The Xen the check was made for, and how it was chosen.
+    public var xen: XenProfile = .head
+    public var xenBasis: String = "stated"
 }

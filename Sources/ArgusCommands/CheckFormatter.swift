@@ -30,6 +30,7 @@ enum CheckFormatter {
     static func text(_ run: CheckRun) -> String {
         let r = run.report
         var out = "argus check of \(run.policy) over \(run.systemFile) with \(r.rulesFile) (today \(r.today))\n"
+        out += XenProfileJSON.textLine(run.xen, basis: run.xenBasis) + "\n"
         if let base = run.baselinePolicy { out += "baseline: \(base)\n" }
         for f in r.violations {
             out += "\nFAIL \(ruleTitle(f.rule)): \(f.message)\n"
@@ -124,6 +125,7 @@ enum CheckFormatter {
     struct JSONReport: Encodable {
         var policy: String
         var system: String
+        var xen: [String: String]
         var rules_file: String
         var baseline: String?
         var today: String
@@ -137,6 +139,7 @@ enum CheckFormatter {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(policy, forKey: .policy)
             try c.encode(system, forKey: .system)
+            try c.encode(xen, forKey: .xen)
             try c.encode(rules_file, forKey: .rules_file)
             try c.encode(baseline, forKey: .baseline)
             try c.encode(today, forKey: .today)
@@ -148,14 +151,16 @@ enum CheckFormatter {
         }
 
         enum CodingKeys: String, CodingKey {
-            case policy, system, rules_file, baseline, today, passed, violations, exempted, baseline_suppressed, unused_exemptions
+            case policy, system, xen, rules_file, baseline, today, passed, violations, exempted, baseline_suppressed, unused_exemptions
         }
     }
 
     static func json(_ run: CheckRun) throws -> String {
         let r = run.report
         return try encodeJSON(JSONReport(
-            policy: run.policy, system: run.systemFile, rules_file: r.rulesFile, baseline: run.baselinePolicy,
+            policy: run.policy, system: run.systemFile,
+            xen: Dictionary(uniqueKeysWithValues: XenProfileJSON.fields(run.xen, basis: run.xenBasis).map { ($0.key, $0.value) }),
+            rules_file: r.rulesFile, baseline: run.baselinePolicy,
             today: r.today.description, passed: r.passed,
             violations: r.violations.map { JSONFinding($0) },
             exempted: r.exempted.map { JSONFinding($0.finding, exemption: $0.exemption) },
@@ -186,6 +191,7 @@ enum CheckFormatter {
         var out = "### Argo policy check: \(r.passed ? "✅ pass" : "❌ fail")\n\n"
         out += "`\(run.policy)` over `\(run.systemFile)` with `\(r.rulesFile)`"
         if let base = run.baselinePolicy { out += ", baseline `\(base)`" }
+        out += ", \(run.xen)"
         out += ": **\(headline(run))**\n"
         func table(_ title: String, _ rows: [(CheckFinding, String)]) {
             guard !rows.isEmpty else { return }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ArgusAnalysis
 import Flask
 import Foundation
+import XenProfile
 
 /// `argus diff`: what changes in Argo between two policies, and why.
 public struct DiffCommand: ContextualCommand {
@@ -39,6 +40,13 @@ public struct DiffCommand: ContextualCommand {
     @Option(name: .customLong("new-flask-dir"), help: ArgumentHelp(
         "FLASK definitions of the new hypervisor, compared with --old-flask-dir.", valueName: "dir"))
     public var newFlaskDirectory: String?
+    @Option(name: .customLong("old-xen"), help: ArgumentHelp(
+        "The Xen the old policy runs on (default: --xen, the system file's [xen], else inferred from OLD).", valueName: "version[+flavour]"))
+    public var oldXen: String?
+    @Option(name: .customLong("new-xen"), help: ArgumentHelp(
+        "The Xen the new policy runs on (default: --xen, the system file's [xen], else inferred from NEW).", valueName: "version[+flavour]"))
+    public var newXen: String?
+    @OptionGroup(title: "Which Xen (both sides)") public var xen: XenOptions
     @Option(help: "Output format: text, json or markdown.") public var format: Format = .text
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     public var output: String?
@@ -56,18 +64,25 @@ public struct DiffCommand: ContextualCommand {
         systemOptions.booleans = booleans
         let booleanValues = try systemOptions.booleanValues()
         let inventory = try SystemInventory.load(systemFile)
-        let loader = try PolicyLoader(flaskDirectory: flaskDirectory, mls: mls)
-        let old = try Self.resolve(oldPolicy, side: "OLD", loader: loader, inventory: inventory, booleans: booleanValues)
-        let new = try Self.resolve(newPolicy, side: "NEW", loader: loader, inventory: inventory, booleans: booleanValues)
+        // Each side with its own Xen: its profile, its definitions, its numbering.
+        let (old, oldXen) = try resolveSide(oldPolicy, side: "OLD", xenSpelling: oldXen, flaskDirectory: flaskDirectory ?? oldFlaskDirectory,
+                                            inventory: inventory, booleans: booleanValues, in: context)
+        let (new, newXen) = try resolveSide(newPolicy, side: "NEW", xenSpelling: newXen, flaskDirectory: flaskDirectory ?? newFlaskDirectory,
+                                            inventory: inventory, booleans: booleanValues, in: context)
 
         var definitions: DefinitionsComparison?
         if let oldDir = oldFlaskDirectory, let newDir = newFlaskDirectory {
             let diff = DefinitionsDiff(old: try FlaskDefinitions.load(directory: oldDir), new: try FlaskDefinitions.load(directory: newDir))
             definitions = DefinitionsComparison(oldDirectory: oldDir, newDirectory: newDir, diff: diff)
+        } else if oldXen.definitions != newXen.definitions {
+            definitions = DefinitionsComparison(
+                oldDirectory: oldXen.profile.description, newDirectory: newXen.profile.description,
+                diff: DefinitionsDiff(old: oldXen.definitions, new: newXen.definitions))
         }
         let report = PolicyDiffReport(
             oldPolicy: oldPolicy, newPolicy: newPolicy, systemFile: systemFile,
-            flows: AuditDiff(old: old, new: new), definitions: definitions)
+            flows: AuditDiff(old: old, new: new), definitions: definitions,
+            oldXen: oldXen.profile, newXen: newXen.profile)
         let text: String = switch format {
         case .text: DiffFormatter.text(report)
         case .json: try DiffFormatter.json(report)
@@ -79,6 +94,22 @@ public struct DiffCommand: ContextualCommand {
             context.standardOutput.write(text)
         }
         if report.hasDifferences { throw ExitCode(ArgusExitStatus.negative) }
+    }
+
+    /// One side: its Xen (said, else inferred and noted on standard error), its policy loaded
+    /// with that Xen's numbering, refused when that Xen would not load it (unless --force).
+    func resolveSide(
+        _ path: String, side: String, xenSpelling: String?, flaskDirectory: String?,
+        inventory: SystemInventory, booleans: [String: Bool], in context: CommandContext
+    ) throws -> (ResolvedSystem, SelectedXen) {
+        let selected = try xen.select(policyPath: path, flaskDirectory: flaskDirectory, table: inventory.xen,
+                                      systemFile: systemFile, version: xenSpelling, side: side, in: context)
+        var sideInventory = inventory
+        sideInventory.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)
+        let loader = PolicyLoader(flaskDirectory: flaskDirectory, mls: mls, definitions: selected.definitions)
+        let system = try Self.resolve(path, side: side, loader: loader, inventory: sideInventory, booleans: booleans)
+        try xen.admit(system.policy, on: selected, flaskDirectory: flaskDirectory, side: "\(side) policy", in: context)
+        return (system, selected)
     }
 
     /// Loads one side and binds the inventory; errors say which side they come from.
@@ -107,6 +138,9 @@ public struct PolicyDiffReport: Sendable, Equatable {
     public var systemFile: String
     public var flows: AuditDiff
     public var definitions: DefinitionsComparison?
+    /// The Xen each side runs on.
+    public var oldXen: XenProfile = .head
+    public var newXen: XenProfile = .head
 
     /// Exit status 1: an Argo decision changed or the definitions changed incompatibly.
     public var hasDifferences: Bool {

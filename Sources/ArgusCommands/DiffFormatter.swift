@@ -1,6 +1,7 @@
 import ArgusAnalysis
 import Flask
 import Foundation
+import XenProfile
 
 /// Renders `argus diff` as text, JSON (the documented contract) or a Markdown PR summary.
 enum DiffFormatter {
@@ -61,19 +62,21 @@ enum DiffFormatter {
     static func text(_ report: PolicyDiffReport) -> String {
         let diff = report.flows
         var out = "Argo diff of \(report.systemFile): \(report.oldPolicy) -> \(report.newPolicy)\n"
+        out += report.oldXen == report.newXen ? "xen: \(report.newXen)\n" : "xen: \(report.oldXen) -> \(report.newXen)\n"
+        // A change of Xen or of definitions comes first: it is the root cause of what follows.
+        if let defs = report.definitions {
+            out += "FLASK definitions: \(defs.oldDirectory) -> \(defs.newDirectory): "
+            out += "\(defs.diff.breakingChanges.count) breaking, \(defs.diff.changes.count - defs.diff.breakingChanges.count) compatible\n"
+            for change in defs.diff.changes {
+                out += "  \(change.isBreaking ? "!" : "+") \(change.summary)\(locations(change))\n"
+            }
+        }
         out += "flows: \(diff.added.count) added, \(diff.removed.count) removed\n"
         for group in groups(diff) {
             let sign = group.direction == .added ? "+" : "-"
             out += "\n\(sign) \(group.subject): \(group.flows.map(\.rawValue).joined(separator: ", "))\n"
             for reason in group.reasons {
                 for line in reasonLines(reason) { out += "    \(line)\n" }
-            }
-        }
-        if let defs = report.definitions {
-            out += "\nFLASK definitions: \(defs.oldDirectory) -> \(defs.newDirectory): "
-            out += "\(defs.diff.breakingChanges.count) breaking, \(defs.diff.changes.count - defs.diff.breakingChanges.count) compatible\n"
-            for change in defs.diff.changes {
-                out += "  \(change.isBreaking ? "!" : "+") \(change.summary)\(locations(change))\n"
             }
         }
         out += report.hasDifferences ? "\nresult: different\n" : "\nresult: identical Argo decisions\n"
@@ -154,19 +157,21 @@ enum DiffFormatter {
         var added: [JSONChange]
         var removed: [JSONChange]
         var definitions: JSONDefinitions?
+        var xen: [String: [String: String]]
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(old, forKey: .old)
             try c.encode(new, forKey: .new)
             try c.encode(system, forKey: .system)
+            try c.encode(xen, forKey: .xen)
             try c.encode(identical, forKey: .identical)
             try c.encode(added, forKey: .added)
             try c.encode(removed, forKey: .removed)
             try c.encode(definitions, forKey: .definitions)
         }
 
-        enum CodingKeys: String, CodingKey { case old, new, system, identical, added, removed, definitions }
+        enum CodingKeys: String, CodingKey { case old, new, system, xen, identical, added, removed, definitions }
     }
 
     static func json(_ report: PolicyDiffReport) throws -> String {
@@ -180,7 +185,13 @@ enum DiffFormatter {
         }
         return try encodeJSON(JSONReport(
             old: report.oldPolicy, new: report.newPolicy, system: report.systemFile, identical: !report.hasDifferences,
-            added: changes(report.flows.added), removed: changes(report.flows.removed), definitions: defs))
+            added: changes(report.flows.added), removed: changes(report.flows.removed), definitions: defs,
+            xen: ["old": profileFields(report.oldXen), "new": profileFields(report.newXen)]))
+    }
+
+    static func profileFields(_ profile: XenProfile) -> [String: String] {
+        ["version": profile.version.description, "flavour": profile.flavour.rawValue, "arch": profile.arch.rawValue,
+         "xsm_build": profile.xsmBuild.rawValue]
     }
 
     // MARK: Markdown
@@ -192,8 +203,16 @@ enum DiffFormatter {
     static func markdown(_ report: PolicyDiffReport) -> String {
         let diff = report.flows
         var out = "### Argo policy diff\n\n"
-        out += "`\(report.oldPolicy)` → `\(report.newPolicy)` over `\(report.systemFile)`: "
-        out += "**\(diff.added.count) flows added, \(diff.removed.count) removed**\n"
+        out += "`\(report.oldPolicy)` → `\(report.newPolicy)` over `\(report.systemFile)`"
+        out += report.oldXen == report.newXen ? ", \(report.newXen)" : ", \(report.oldXen) → \(report.newXen)"
+        out += ": **\(diff.added.count) flows added, \(diff.removed.count) removed**\n"
+        // A change of Xen or of definitions comes first: it is the root cause of what follows.
+        if let defs = report.definitions, !defs.diff.changes.isEmpty {
+            out += "\n#### FLASK definitions (`\(defs.oldDirectory)` → `\(defs.newDirectory)`)\n\n"
+            for change in defs.diff.changes {
+                out += "- \(change.isBreaking ? "**breaking**" : "compatible"): \(change.summary)\(locations(change))\n"
+            }
+        }
         let grouped = groups(diff)
         if !grouped.isEmpty {
             out += "\n| | from | to | flows | why |\n|---|---|---|---|---|\n"
@@ -210,12 +229,6 @@ enum DiffFormatter {
                 }.joined(separator: "<br>")
                 out += "| \(g.direction == .added ? "➕" : "➖") | \(markdownCell(g.source)) | \(markdownCell(g.target ?? "—")) "
                 out += "| \(g.flows.map(\.rawValue).joined(separator: ", ")) | \(markdownCell(why)) |\n"
-            }
-        }
-        if let defs = report.definitions, !defs.diff.changes.isEmpty {
-            out += "\n#### FLASK definitions (`\(defs.oldDirectory)` → `\(defs.newDirectory)`)\n\n"
-            for change in defs.diff.changes {
-                out += "- \(change.isBreaking ? "**breaking**" : "compatible"): \(change.summary)\(locations(change))\n"
             }
         }
         out += report.hasDifferences ? "\n**Result: different.**\n" : "\n**Result: identical Argo decisions.**\n"

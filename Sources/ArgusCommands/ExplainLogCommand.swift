@@ -26,7 +26,7 @@ public struct ExplainLogCommand: ContextualCommand {
     public init() {}
 
     public func run(in context: CommandContext) throws {
-        let system = try options.resolve()
+        let system = try options.resolve(in: context)
         let never = try rulesFile.map { path throws(InputError) in try NeverRules.load(path, system: system) } ?? NeverRules(rules: [])
         // Streamed: a log of any size is read from disk in passes, and the output written as it comes.
         let explainer = AVCExplainer(system: system, neverRules: never)

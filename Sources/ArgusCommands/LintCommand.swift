@@ -20,14 +20,20 @@ public struct LintCommand: ContextualCommand {
     @Option(name: .customLong("system"), help: ArgumentHelp("A system file (TOML): boot settings and domain labels.", valueName: "file"))
     public var systemFile: String?
     @Option(help: "Output format: text or json.") public var format: Format = .text
+    @OptionGroup(title: "Which Xen") public var xen: XenOptions
 
     public init() {}
 
     public func run(in context: CommandContext) throws {
-        let loaded = try policy.load()
+        var inventory = try systemFile.map { path throws(InputError) in try SystemInventory.load(path) }
+        let selected = try xen.select(policyPath: policy.policy, flaskDirectory: policy.flaskDirectory,
+                                      table: inventory?.xen ?? XenTable(), systemFile: systemFile ?? "", in: context)
+        inventory?.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)
+        let loaded = try PolicyLoader(flaskDirectory: policy.flaskDirectory, mls: policy.mls, definitions: selected.definitions)
+            .load(policy.policy)
+        try xen.admit(loaded, on: selected, flaskDirectory: policy.flaskDirectory, in: context)
         var input = LintInput(policy: loaded)
-        if let systemFile {
-            let inventory = try SystemInventory.load(systemFile)
+        if let systemFile, let inventory {
             for d in inventory.domains {
                 do { _ = try loaded.context(d.label) } catch {
                     throw InputError("domain '\(d.name)': \(error.description)", at: d.location ?? SourceLocation(file: systemFile))

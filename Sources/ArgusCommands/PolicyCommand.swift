@@ -1,4 +1,5 @@
 import ArgumentParser
+import ArgusAnalysis
 import Flask
 import Foundation
 
@@ -64,12 +65,27 @@ public struct PolicyCommand: ParsableCommand {
             discussion: "Prints one line per problem; exits 1 when Xen would refuse the policy.")
 
         @OptionGroup public var options: PolicyOptions
+        @Option(name: .customLong("xen"), help: ArgumentHelp(
+            "Check against the definitions of this Xen (a release from 4.12.0 on, or head) instead of --flask-dir.",
+            valueName: "version"))
+        public var xen: String?
 
         public init() {}
 
         public func run(in context: CommandContext) throws {
-            let definitions = try options.definitions()
-            let policy = try options.load()
+            var definitions = try options.definitions()
+            let policy: Policy
+            if let xen {
+                guard options.flaskDirectory == nil else { throw InputError("--xen and --flask-dir name the definitions twice: give one") }
+                let (version, _) = try XenSelection.parseSpelling(xen)
+                guard let found = FlaskDefinitions.xen(release: version.definitionsRelease) else {
+                    throw InputError("Argus has no FLASK definitions for Xen \(version)")
+                }
+                definitions = found
+                policy = try PolicyLoader(flaskDirectory: nil, mls: options.mls, definitions: found).load(options.policy)
+            } else {
+                policy = try options.load()
+            }
             let result = PolicyValidation(policy: policy, definitions: definitions)
             for problem in result.problems { context.standardOutput.write("\(options.policy): \(problem)\n") }
             if result.accepted {

@@ -37,35 +37,35 @@ public struct SimulateCommand: ContextualCommand {
         }
         guard let scenario else { throw InputError("give --scenario FILE, or --generate for a seeded random workload", option: "--scenario") }
         let parsed = try ScenarioParser.parse(try TextInput.read(scenario), file: scenario)
-        let inventory = try SystemInventory.load(options.systemFile)
-        let policy = try options.policy.load()
+        let (inventory, loaded) = try options.loadForDeciding(in: context)
         // Domains the scenario creates need their SIDs (and target SIDs) in the table too; a
         // label the policy does not know is the scenario's error, at its step.
         var extras: [(label: String, deviceModelTargetLabel: String?)] = []
         for step in parsed.steps {
             if case .create(_, _, let label, _, let target, _) = step.operation {
-                do { _ = try policy.context(label) } catch {
+                do { _ = try loaded.context(label) } catch {
                     throw InputError("create: \(error.description)", file: scenario, line: step.line)
                 }
-                let targetLabel = target.flatMap { t in inventory.domains.first { $0.name == t }?.label }
-                extras.append((label, targetLabel))
+                extras.append((label, target.flatMap { t in inventory.domains.first { $0.name == t }?.label }))
             }
         }
-        let system = try ResolvedSystem(inventory: inventory, policy: policy, booleans: options.booleanValues(), extraLabels: extras)
+        let system = try ResolvedSystem(inventory: inventory, policy: loaded, booleans: options.booleanValues(), extraLabels: extras)
+        let policy = system.policy
         let decider = TableDecider(system: system)
         let domains = system.domains.enumerated().map { i, d in
             SimulationDomain(name: d.name, domid: d.domid, label: d.label, sid: system.sids[i],
-                             privileged: d.privileged, deviceModelTarget: d.target)
+                             privileged: d.privileged, deviceModelTarget: d.target, createdBeforePolicy: d.createdBeforePolicy)
         }
         let simulator = try ScenarioSimulator(
-            settings: ArgoBootSettings(system.boot, decider: decider), domains: domains,
+            settings: ArgoBootSettings(system.boot, profile: system.profile, decider: decider), domains: domains,
             resolveLabel: { label in (try? policy.context(label)).flatMap { system.table.sid(of: $0) } })
         let result = try simulator.run(parsed)
 
-        // Every output file of the run, or none of them.
+        // Every output file of the run, or none of them. The trace's first line names the Xen it is for.
+        let traceText = XenProfileJSON.traceHeader(system.profile, basis: system.inventory.profileBasis) + "\n" + result.traceText
         let outputs = OutputTransaction()
         do {
-            if let trace, trace != "-" { try outputs.stage(Array(result.traceText.utf8), to: trace) }
+            if let trace, trace != "-" { try outputs.stage(Array(traceText.utf8), to: trace) }
             if let dumpRings {
                 try outputs.prepareDirectory(dumpRings)
                 for dump in simulator.ringDumps() { try outputs.stage(dump.bytes, named: dump.fileName, in: dumpRings) }
@@ -75,7 +75,7 @@ public struct SimulateCommand: ContextualCommand {
             outputs.rollback()
             throw error
         }
-        if trace == "-" { context.standardOutput.write(result.traceText) }
+        if trace == "-" { context.standardOutput.write(traceText) }
         switch format {
         case .json: context.standardOutput.write(result.summary.jsonLine + "\n")
         case .text: context.standardError.write(Self.summaryText(result.summary, scenario: scenario))
@@ -128,7 +128,7 @@ public struct TrafficOptions: ParsableArguments {
         } else {
             configuration.maxMemory = ProcessInfo.processInfo.physicalMemory / 2
         }
-        let system = try options.resolve()
+        let system = try options.resolve(in: context)
         let simulator = try TrafficSimulator(system: system, configuration: configuration)
         let environment = ProcessInfo.processInfo.environment
         let bar = TrafficProgressBar(enabled: isatty(2) != 0 && context.standardError is FileDescriptorOutput

@@ -60,17 +60,26 @@ struct ConstraintClasses {
         }
     }
 
-    /// One group: the class of each row, and the permissions its constraints remove for each
-    /// pair of classes (`failed[cs * classCount + ct]`).
+    /// One group: the class of each row, the permissions its constraints cover, and what they
+    /// remove for each pair of classes (`failed[cs * classCount + ct]`), computed the first
+    /// time a pair of rows with any of those permissions needs it.
     struct Group {
+        var constraints: [PolicyImage.Constraint]
+        var permissions: UInt32
         var classOfRow: [Int32]
-        var classCount: Int
+        var representatives: [SecurityContext]
+        var classCount: Int { representatives.count }
         var failed: [UInt32]
+        var known: [Bool]
     }
 
     private(set) var groups: [Group] = []
+    /// Every permission some constraint covers.
+    let permissions: UInt32
+    let evaluator: AccessEvaluator
 
     init(constraints: [PolicyImage.Constraint], rows: [SecurityContext], evaluator: AccessEvaluator) {
+        self.evaluator = evaluator
         var byReads: [Reads: [PolicyImage.Constraint]] = [:]
         var order: [Reads] = []
         for c in constraints {
@@ -78,6 +87,7 @@ struct ConstraintClasses {
             if byReads[reads] == nil { order.append(reads) }
             byReads[reads, default: []].append(c)
         }
+        permissions = constraints.reduce(0) { $0 | $1.permissions }
         for reads in order {
             var classOfRow = [Int32](repeating: 0, count: rows.count)
             var classes: [Projection: Int32] = [:]
@@ -93,32 +103,31 @@ struct ConstraintClasses {
                     classOfRow[r] = k
                 }
             }
-            let k = representatives.count
-            var failed = [UInt32](repeating: 0, count: k * k)
             let members = byReads[reads]!
-            for (cs, s) in representatives.enumerated() {
-                for (ct, t) in representatives.enumerated() {
-                    var mask: UInt32 = 0
-                    for c in members where !evaluator.holds(c.expression, s, t) { mask |= c.permissions }
-                    failed[cs * k + ct] = mask
-                }
-            }
-            groups.append(Group(classOfRow: classOfRow, classCount: k, failed: failed))
+            let k = representatives.count
+            groups.append(Group(constraints: members, permissions: members.reduce(0) { $0 | $1.permissions },
+                                classOfRow: classOfRow, representatives: representatives,
+                                failed: [UInt32](repeating: 0, count: k * k), known: [Bool](repeating: false, count: k * k)))
         }
     }
 
-    /// Adds to `removed[rt]`, for every row `rt`, the permissions the constraints remove from
-    /// row `rs` to row `rt`.
-    func addRemoved(from rs: Int, into removed: UnsafeMutableBufferPointer<UInt32>) {
-        for g in groups {
-            let base = Int(g.classOfRow[rs]) * g.classCount
-            g.failed.withUnsafeBufferPointer { failed in
-                g.classOfRow.withUnsafeBufferPointer { classOf in
-                    for rt in 0..<removed.count {
-                        removed[rt] |= failed[base + Int(classOf[rt])]
-                    }
-                }
+    /// The permissions the constraints remove from row `rs` to row `rt`, given the permissions
+    /// type enforcement allowed (constraints on none of them are not evaluated, as in libsepol).
+    @inline(__always)
+    mutating func removed(_ rs: Int, _ rt: Int, allowed: UInt32) -> UInt32 {
+        var mask: UInt32 = 0
+        for g in groups.indices where groups[g].permissions & allowed != 0 {
+            let cs = Int(groups[g].classOfRow[rs]), ct = Int(groups[g].classOfRow[rt])
+            let cell = cs * groups[g].classCount + ct
+            if !groups[g].known[cell] {
+                let s = groups[g].representatives[cs], t = groups[g].representatives[ct]
+                var failed: UInt32 = 0
+                for c in groups[g].constraints where !evaluator.holds(c.expression, s, t) { failed |= c.permissions }
+                groups[g].failed[cell] = failed
+                groups[g].known[cell] = true
             }
+            mask |= groups[g].failed[cell]
         }
+        return mask
     }
 }

@@ -164,8 +164,7 @@ public struct DecisionTable: Sendable {
         let teColumn = rowContexts.map { column[Int($0.type)] }
         let bounded = rowContexts.map { policy.type($0.type).bounds != 0 }
         var cells = [AccessVector](repeating: .initial, count: n * n)
-        let later = LaterStages(evaluator: evaluator, tclass: tclass, rows: rowContexts, evaluation: evaluation)
-        var removed = [UInt32](repeating: 0, count: n)
+        var later = LaterStages(evaluator: evaluator, tclass: tclass, rows: rowContexts, evaluation: evaluation)
         for rs in 0..<n {
             let teRow = te[teColumn[rs]]
             if later.needed && (evaluation == .perPair || bounded[rs]) {
@@ -177,17 +176,15 @@ public struct DecisionTable: Sendable {
                 }
                 continue
             }
-            removed.withUnsafeMutableBufferPointer { later.removed(from: rs, into: $0) }
+            let watched = later.watchedPermissions
             teRow.withUnsafeBufferPointer { typeVectors in
                 teColumn.withUnsafeBufferPointer { columnOf in
-                    removed.withUnsafeBufferPointer { mask in
-                        cells.withUnsafeMutableBufferPointer { out in
-                            let row = rs * n
-                            for rt in 0..<n {
-                                var av = typeVectors[columnOf[rt]]
-                                av.allowed &= ~mask[rt]
-                                out[row + rt] = av
-                            }
+                    cells.withUnsafeMutableBufferPointer { out in
+                        let row = rs * n
+                        for rt in 0..<n {
+                            var av = typeVectors[columnOf[rt]]
+                            if av.allowed & watched != 0 { av.allowed &= ~later.removed(rs, rt, allowed: av.allowed) }
+                            out[row + rt] = av
                         }
                     }
                 }
@@ -199,7 +196,7 @@ public struct DecisionTable: Sendable {
     /// Constraints and the role check for one class, by equivalence class.
     struct LaterStages {
         let needed: Bool
-        let constraints: ConstraintClasses?
+        var constraints: ConstraintClasses?
         /// `roleForbidden[rs * n + rt]` when the role check removes `transitionBits`; empty otherwise.
         let roleRows: [UInt32]
         let roleForbidden: [Bool]
@@ -230,17 +227,17 @@ public struct DecisionTable: Sendable {
             transitionBits = evaluator.processTransitionBits
         }
 
-        /// What the constraints and the role check remove from row `rs` to every row.
-        func removed(from rs: Int, into out: UnsafeMutableBufferPointer<UInt32>) {
-            for rt in 0..<out.count { out[rt] = 0 }
-            constraints?.addRemoved(from: rs, into: out)
-            guard transitionBits != 0 else { return }
-            roleForbidden.withUnsafeBufferPointer { forbidden in
-                roleRows.withUnsafeBufferPointer { roleOf in
-                    let base = Int(roleOf[rs]) * roleCount
-                    for rt in 0..<out.count where forbidden[base + Int(roleOf[rt])] { out[rt] |= transitionBits }
-                }
+        /// Permissions that a constraint or the role check may remove.
+        var watchedPermissions: UInt32 { (constraints?.permissions ?? 0) | transitionBits }
+
+        /// What the constraints and the role check remove from row `rs` to row `rt`.
+        @inline(__always)
+        mutating func removed(_ rs: Int, _ rt: Int, allowed: UInt32) -> UInt32 {
+            var mask = constraints?.removed(rs, rt, allowed: allowed) ?? 0
+            if allowed & transitionBits != 0, roleForbidden[Int(roleRows[rs]) * roleCount + Int(roleRows[rt])] {
+                mask |= transitionBits
             }
+            return mask
         }
     }
 

@@ -10,11 +10,25 @@ public struct PolicyLoader: Sendable {
     public var mls: Bool
     /// Initial SID names in hypervisor order (number = index + 1).
     public var initialSIDNames: [String]
+    /// What a source tree without definitions beside it is built with (the selected Xen's).
+    public var fallbackDefinitions: FlaskDefinitions
 
-    public init(flaskDirectory: URL? = nil, mls: Bool = false, initialSIDNames: [String]) {
+    public init(flaskDirectory: URL? = nil, mls: Bool = false, initialSIDNames: [String],
+                fallbackDefinitions: FlaskDefinitions = .xenDefault) {
         self.flaskDirectory = flaskDirectory
         self.mls = mls
         self.initialSIDNames = initialSIDNames
+        self.fallbackDefinitions = fallbackDefinitions
+    }
+
+    /// A loader that reads initial SIDs with the numbering of `definitions` (the selected
+    /// Xen's: the hypervisor looks initial SIDs up by its own numbers) and builds source trees
+    /// with `flaskDirectory`, else the definitions beside the tree, else `definitions`.
+    public init(flaskDirectory: String?, mls: Bool = false, definitions: FlaskDefinitions) {
+        self.init(
+            flaskDirectory: flaskDirectory.map { URL(fileURLWithPath: $0) }, mls: mls,
+            initialSIDNames: definitions.initialSIDNames, fallbackDefinitions: definitions
+        )
     }
 
     /// A loader whose initial SID names (and, for source trees, hypervisor definitions) come
@@ -22,10 +36,7 @@ public struct PolicyLoader: Sendable {
     public init(flaskDirectory: String?, mls: Bool = false) throws(InputError) {
         let definitions = try flaskDirectory.map { dir throws(InputError) in try FlaskDefinitions.load(directory: dir) }
             ?? FlaskDefinitions.xenDefault
-        self.init(
-            flaskDirectory: flaskDirectory.map { URL(fileURLWithPath: $0) }, mls: mls,
-            initialSIDNames: definitions.initialSIDs.sorted { $0.value < $1.value }.map(\.name)
-        )
+        self.init(flaskDirectory: flaskDirectory, mls: mls, definitions: definitions)
     }
 
     public func load(_ path: String) throws(InputError) -> Policy {
@@ -76,23 +87,29 @@ public struct PolicyLoader: Sendable {
         return Policy(image: image, origin: .binary(path: path), binary: bytes, initialSIDNames: sidNames)
     }
 
+    /// The definitions directory a source tree is built with: `flaskDirectory`, else the
+    /// first directory beside the tree that has them; nil: none (the fallback definitions).
+    public func definitionsDirectory(forTree url: URL) -> URL? {
+        if let flaskDirectory { return flaskDirectory }
+        return SourceTree.candidateDefinitionDirectories(for: url).first(where: {
+            FileManager.default.fileExists(atPath: $0.appendingPathComponent("security_classes").path)
+        })
+    }
+
     private func loadTree(_ url: URL, path: String) throws(InputError) -> Policy {
         let defs: URL
-        if let flaskDirectory {
-            defs = flaskDirectory
-        } else if let found = SourceTree.candidateDefinitionDirectories(for: url).first(where: {
-            FileManager.default.fileExists(atPath: $0.appendingPathComponent("security_classes").path)
-        }) {
+        if let found = definitionsDirectory(forTree: url) {
             defs = found
         } else {
-            // No definitions beside the tree: build against Xen's, as built into Argus.
+            // No definitions beside the tree: build against the selected Xen's, built into Argus.
             let dir = try PolicyCompiler.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
-            for (name, text) in [
-                ("security_classes", XenDefaultDefinitionText.securityClasses),
-                ("access_vectors", XenDefaultDefinitionText.accessVectors),
-                ("initial_sids", XenDefaultDefinitionText.initialSIDs),
-            ] {
+            let files: [(name: String, text: String)] = fallbackDefinitions == .xenDefault ? [
+                (name: "security_classes", text: XenDefaultDefinitionText.securityClasses),
+                (name: "access_vectors", text: XenDefaultDefinitionText.accessVectors),
+                (name: "initial_sids", text: XenDefaultDefinitionText.initialSIDs),
+            ] : fallbackDefinitions.sourceFiles
+            for (name, text) in files {
                 do { try Data(text.utf8).write(to: dir.appendingPathComponent(name)) } catch {
                     throw InputError("cannot write a temporary file: \(error.localizedDescription)")
                 }
@@ -132,7 +149,7 @@ public struct PolicyLoader: Sendable {
         Dictionary(uniqueKeysWithValues: initialSIDNames.enumerated().map { (UInt32($0.offset + 1), $0.element) })
     }
 
-    static func littleEndianWord(_ bytes: [UInt8], _ at: Int) -> UInt32 {
+    public static func littleEndianWord(_ bytes: [UInt8], _ at: Int) -> UInt32 {
         guard bytes.count >= at + 4 else { return 0 }
         return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
     }

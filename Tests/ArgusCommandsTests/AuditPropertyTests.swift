@@ -5,6 +5,7 @@ import Testing
 import Flask
 import Sepol
 import TestSupport
+import XenProfile
 
 /// Random inventories on the example policy: the audit must agree with the hook semantics
 /// recomputed straight from libsepol, and keep its own invariants.

@@ -49,7 +49,8 @@ public struct ArgoHooks: Sendable {
 /// Which domains may use Argo with which, under one policy and boot configuration.
 public struct ArgoAudit: Sendable {
     public struct DomainFlows: Sendable, Equatable {
-        /// Argo state exists: the boot option is on and `enable` is allowed.
+        /// Argo state exists: the boot option is on and `enable` was allowed when the domain
+        /// was created (with `flask=late`, always for domains created before the policy load).
         public var argo: Bool
         /// May register wildcard rings: argo, mac-permissive, and the permission.
         public var registerAnySource: Bool
@@ -81,15 +82,21 @@ public struct ArgoAudit: Sendable {
         let hooks = ArgoHooks(system)
         let n = system.domains.count
         let boot = system.boot
+        // flask=late: before the policy is loaded every check passes, so a domain created
+        // then has Argo state; its own hypercalls are checked (`enable`) once it is loaded.
+        let late = boot.xsm == .flask && boot.flask == .late
+        var mayCall = [Bool](repeating: false, count: n)
         let domains = (0..<n).map { i -> DomainFlows in
-            let argo = boot.argo && hooks.hypervisorHook(.enable, domain: i).allowed
-            let any = argo && boot.macPermissive && hooks.hypervisorHook(.registerAnySource, domain: i).allowed
+            let enable = boot.argo && hooks.hypervisorHook(.enable, domain: i).allowed
+            mayCall[i] = enable
+            let argo = enable || (boot.argo && late && system.domains[i].createdBeforePolicy)
+            let any = enable && boot.macPermissive && hooks.hypervisorHook(.registerAnySource, domain: i).allowed
             return DomainFlows(argo: argo, registerAnySource: any)
         }
         self.domains = domains
         var rss = [Bool](repeating: false, count: n * n)
         var send = [Bool](repeating: false, count: n * n)
-        for i in 0..<n where domains[i].argo {
+        for i in 0..<n where mayCall[i] {
             for j in 0..<n where domains[j].argo {
                 rss[i * n + j] = hooks.domainHook(.registerSingleSource, i, j).allowed
                 send[i * n + j] = hooks.domainHook(.send, i, j).allowed

@@ -19,10 +19,12 @@ public enum AuditRenderer {
         let sys = audit.system
         let d = sys.domains
         var out = "Argo audit of \(sys.inventory.path) under \(policyPath)\n"
+        out += XenProfileJSON.textLine(sys.profile, basis: sys.inventory.profileBasis) + "\n"
         let b = sys.boot
         out += "boot: argo=\(b.argo ? "on" : "off") mac-permissive=\(b.macPermissive ? "on" : "off") xsm=\(b.xsm.rawValue)"
         out += b.xsm == .flask ? " (\(b.flask.rawValue))\n" : "\n"
         for diag in sys.inventory.bootDiagnostics { out += "boot: Xen would print: \(diag)\n" }
+        for note in sys.inventory.bootNotes { out += "boot: \(note)\n" }
         out += "\n"
         let nameWidth = max(6, d.map(\.name.count).max() ?? 0)
         out += "DOMAIN".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  DOMID  ARGO  WILDCARD  LABEL\n"
@@ -128,6 +130,7 @@ public enum AuditRenderer {
         var w = JSONStreamWriter(sink: sink)
         w.raw("{\n  \"policy\": "); w.string(policyPath)
         w.raw(",\n  \"system\": "); w.string(sys.inventory.path)
+        w.raw(",\n  \"xen\": " + XenProfileJSON.object(sys.profile, basis: sys.inventory.profileBasis))
         w.raw(",\n  \"boot\": {\"argo\": \(sys.boot.argo), \"mac_permissive\": \(sys.boot.macPermissive), \"xsm\": ")
         w.string(sys.boot.xsm.rawValue); w.raw(", \"flask\": "); w.string(sys.boot.flask.rawValue); w.raw("}")
         w.raw(",\n  \"domains\": [")

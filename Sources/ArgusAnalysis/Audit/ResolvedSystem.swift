@@ -2,6 +2,7 @@ import ArgoEngine
 import DecisionTable
 import Flask
 import Foundation
+import XenProfile
 
 /// The Argo permissions of class `argo`, with their bits in the loaded policy.
 public enum ArgoPermission: String, Sendable, CaseIterable, Codable {
@@ -44,6 +45,8 @@ public struct ResolvedSystem: Sendable {
     public let table: DecisionTable
     public var policy: Policy { table.policy }
     public var boot: BootSettings { inventory.boot }
+    /// The Xen every answer is for.
+    public var profile: XenProfile { inventory.profile }
     public var domains: [DomainSpec] { inventory.domains }
     /// SID of each domain (index as in `domains`).
     public let sids: [UInt32]

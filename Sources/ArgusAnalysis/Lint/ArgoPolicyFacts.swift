@@ -2,6 +2,7 @@ import ArgoEngine
 import DecisionTable
 import Flask
 import Sepol
+import XenProfile
 
 /// What `argus lint` reads: a policy and, optionally, a system file's boot settings and labels.
 public struct LintInput: Sendable {

@@ -1,5 +1,6 @@
 import ArgoEngine
 import Sepol
+import XenProfile
 
 /// The Argo lint checks, in id order. Each carries the examples that document and test it.
 public enum LintChecks {

@@ -1,5 +1,6 @@
 import ArgoEngine
 import Flask
+import XenProfile
 
 /// One problem a lint check found: which check, where, and what is wrong.
 public struct LintFinding: Sendable, Equatable, Codable {

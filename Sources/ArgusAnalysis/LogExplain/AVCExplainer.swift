@@ -80,13 +80,30 @@ public struct AVCExplainer: Sendable {
         let scontext = record.sourceContext ?? "ssid=\(record.sourceSID ?? "?")"
         let tcontext = record.targetContext ?? "tsid=\(record.targetSID ?? "?")"
         let againstXen = record.targetContext != nil && record.targetContext == xenContext
-        let (i, source) = domain(record.source)
+        var (i, source) = domain(record.source)
+        // argo_init's `enable` check at domain creation runs in the toolstack's context, so
+        // Xen logs current= as the creating domain: the domain checked is the one created.
+        var creation: [String] = []
+        if record.permissions == ["enable"], againstXen, record.usesCurrent, let sc = record.sourceContext,
+           let k = i, let logged = contextString(system.sids[k]), !sameContext(sc, logged) {
+            let created = system.domains.indices.filter { contextString(system.sids[$0]).map { sameContext(sc, $0) } ?? false }
+            creation.append("logged by argo_init at domain creation: current=\(record.source?.description ?? "?") is the toolstack "
+                + "creating the domain; the domain refused is the one being created (\(created.isEmpty ? sc : created.map { system.domains[$0].name }.joined(separator: " or "))), "
+                + "which gets no Argo state")
+            if system.profile.quietEnableCheckAtCreation {
+                creation.append("\(system.profile) makes this check without an AVC record (argo-quiet-xsm-check-during-init.patch): such a line cannot come from this Xen")
+            }
+            if created.count == 1 {
+                i = created[0]
+                source = LoggedDomain(logged: record.source?.description ?? "?", name: system.domains[created[0]].name, label: system.domains[created[0]].label)
+            }
+        }
         var (j, target): (Int?, LoggedDomain?) = (nil, nil)
         if !againstXen { (j, target) = record.target.map { domain($0) } ?? (i, source) }
 
         return record.permissions.map { name in
             let p = ArgoPermission(rawValue: name)!
-            var notes: [String] = []
+            var notes: [String] = creation
             var reasons: [String] = []
             var rules: [RuleReference] = []
             var suggestion: SuggestedRule?
@@ -103,7 +120,7 @@ public struct AVCExplainer: Sendable {
             if !againstXen, let t = target, t.name == nil { notes.append("\(t.logged) is not in the inventory (by domid)") }
 
             // What the inventory says the contexts should be.
-            if let i, let sc = record.sourceContext, let expected = contextString(system.sids[i]), !sameContext(sc, expected) {
+            if creation.isEmpty, let i, let sc = record.sourceContext, let expected = contextString(system.sids[i]), !sameContext(sc, expected) {
                 notes.append("the log's scontext \(sc) differs from \(system.domains[i].name)'s label in the inventory (\(expected))")
             }
             if let i, let tc = record.targetContext {

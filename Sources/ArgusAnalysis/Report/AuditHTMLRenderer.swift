@@ -50,6 +50,7 @@ public enum AuditHTMLRenderer {
         out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         out += "<title>Argo audit: \(e(system.inventory.path))</title>\n<style>\n\(stylesheet)</style>\n</head>\n<body>\n"
         out += "<header><h1>Argo audit</h1><p class=\"meta\"><b>system</b> \(e(system.inventory.path)) · <b>policy</b> \(e(policyPath)) · "
+        out += "<b>xen</b> \(e(system.profile.description)) (\(e(system.inventory.profileBasis))) · "
         out += "<b>boot</b> argo=\(boot.argo ? "on" : "off") mac-permissive=\(boot.macPermissive ? "on" : "off") xsm=\(e(boot.xsm.rawValue))"
         out += boot.xsm == .flask ? " (\(e(boot.flask.rawValue)))" : ""
         out += " · \(n) domains, \(audit.domains.filter(\.argo).count) with Argo, \(channels) channels</p></header>\n"

@@ -115,9 +115,12 @@ public struct SimulationDomain: Sendable, Hashable {
     public var deviceModelTarget: String?
     /// A 32-bit (compat) guest.
     public var compat: Bool
+    /// Created before a `flask=late` policy was loaded.
+    public var createdBeforePolicy: Bool
 
     public init(name: String, domid: UInt16, label: String = "", sid: UInt32 = 0, privileged: Bool = false,
-                deviceModelTarget: String? = nil, compat: Bool = false) {
+                deviceModelTarget: String? = nil, compat: Bool = false, createdBeforePolicy: Bool = false) {
+        self.createdBeforePolicy = createdBeforePolicy
         self.name = name
         self.domid = domid
         self.label = label

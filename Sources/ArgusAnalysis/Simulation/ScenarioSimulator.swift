@@ -35,7 +35,8 @@ public final class ScenarioSimulator {
             if let problem = DomainName.problem(with: domain.name) { throw InputError(problem) }
             do {
                 try hypervisor.createDomain(ArgoDomainSpec(domid: domain.domid, name: domain.name, sid: domain.sid,
-                                                       isControl: domain.privileged, isCompat: domain.compat))
+                                                       isControl: domain.privileged, isCompat: domain.compat,
+                                                       createdBeforePolicy: domain.createdBeforePolicy))
             } catch {
                 throw InputError("domain '\(domain.name)': domid \(domain.domid) is \(error == .domidInUse(domain.domid) ? "already in use" : "reserved")")
             }
@@ -260,8 +261,7 @@ public final class ScenarioSimulator {
 
         case .softReset(let domain):
             let id = try resolve(domain, step, file)
-            hypervisor.softResetDomain(id)
-            return Outcome(domainName: displayName(id), ret: 0)
+            return Outcome(domainName: displayName(id), ret: hypervisor.softResetDomain(id))
 
         case .create(let name, let domid, let label, let privileged, let target, let compat):
             try DomainName.check(name, at: SourceLocation(file: file, line: step.line))

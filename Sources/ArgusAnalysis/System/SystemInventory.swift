@@ -2,6 +2,7 @@ import ArgoEngine
 import Flask
 import Foundation
 import TOMLReader
+import XenProfile
 
 /// One domain of the system being audited.
 public struct DomainSpec: Sendable, Equatable, Codable {
@@ -17,9 +18,12 @@ public struct DomainSpec: Sendable, Equatable, Codable {
     public var location: SourceLocation?
     /// Where its label was written (the `label` value, or the xl config's `seclabel`).
     public var labelLocation: SourceLocation?
+    /// Created before a `flask=late` policy was loaded (default: domain 0 only).
+    public var createdBeforePolicy: Bool
 
     public init(name: String, domid: UInt16, label: String, privileged: Bool = false, target: String? = nil,
-                location: SourceLocation? = nil, labelLocation: SourceLocation? = nil) {
+                location: SourceLocation? = nil, labelLocation: SourceLocation? = nil, createdBeforePolicy: Bool? = nil) {
+        self.createdBeforePolicy = createdBeforePolicy ?? (domid == 0)
         self.name = name
         self.domid = domid
         self.label = label
@@ -30,25 +34,119 @@ public struct DomainSpec: Sendable, Equatable, Codable {
     }
 }
 
-/// The system file: boot settings and the domains that run.
+/// What the system file's `[boot]` table says, kept as written: what it means depends on
+/// the Xen it boots (see `BootParameters.boot(on:)`), known only once the profile is.
+public struct BootSource: Sendable, Equatable {
+    /// `cmdline`: the Xen command line, parsed as Xen does.
+    public var commandLine: String?
+    /// The explicit keys, applied over the command line.
+    public var argo: Bool?
+    public var macPermissive: Bool?
+    public var xsm: XSMModuleKind?
+    public var flask: FlaskBootParameter?
+
+    public init(commandLine: String? = nil, argo: Bool? = nil, macPermissive: Bool? = nil,
+                xsm: XSMModuleKind? = nil, flask: FlaskBootParameter? = nil) {
+        self.commandLine = commandLine
+        self.argo = argo
+        self.macPermissive = macPermissive
+        self.xsm = xsm
+        self.flask = flask
+    }
+
+    /// The parameters, with `hostCommandLine` (from `xl info`) standing in when the file
+    /// gives no command line; and Xen's complaints about the command line.
+    public func parameters(hostCommandLine: String? = nil) -> (BootParameters, [XenCommandLine.Diagnostic]) {
+        var (parameters, diagnostics) = XenCommandLine.parse(commandLine ?? hostCommandLine ?? "")
+        if let argo { parameters.argo = argo }
+        if let macPermissive { parameters.macPermissive = macPermissive }
+        if let xsm { parameters.xsm = xsm }
+        if let flask { parameters.flask = flask }
+        return (parameters, diagnostics)
+    }
+}
+
+/// What the system file's `[xen]` table says about which Xen runs (all optional).
+public struct XenTable: Sendable, Equatable {
+    public var version: XenVersion?
+    public var flavour: XenFlavour?
+    public var arch: XenArch?
+    public var xsmBuild: XSMBuild?
+    /// `xl_info`: a file holding the output of `xl info` on the host (resolved path).
+    public var xlInfo: String?
+    /// Where the table is, for messages.
+    public var location: SourceLocation?
+
+    public init(version: XenVersion? = nil, flavour: XenFlavour? = nil, arch: XenArch? = nil,
+                xsmBuild: XSMBuild? = nil, xlInfo: String? = nil, location: SourceLocation? = nil) {
+        self.version = version
+        self.flavour = flavour
+        self.arch = arch
+        self.xsmBuild = xsmBuild
+        self.xlInfo = xlInfo
+        self.location = location
+    }
+}
+
+/// The system file: which Xen, its boot settings, and the domains that run.
 public struct SystemInventory: Sendable, Equatable {
+    /// The boot as it takes effect on `profile`'s Xen.
     public var boot: BootSettings
     public var domains: [DomainSpec]
     /// Complaints Xen would print about the pasted command line, if one was given.
     public var bootDiagnostics: [XenCommandLine.Diagnostic]
     public var path: String
+    /// The `[boot]` table as written.
+    public var bootSource: BootSource
+    /// The `[xen]` table as written.
+    public var xen: XenTable
+    /// The Xen the boot was worked out for (see `select(_:hostCommandLine:basis:)`).
+    public private(set) var profile: XenProfile
+    /// How that Xen was chosen, in words (for the outputs that name it).
+    public private(set) var profileBasis: String
+    /// Xen panics at boot with this message (an invalid `flask=` with FLASK the module).
+    public private(set) var bootPanic: String?
+    /// Why the boot differs from what the options seem to say.
+    public private(set) var bootNotes: [String]
 
-    public init(boot: BootSettings, domains: [DomainSpec], bootDiagnostics: [XenCommandLine.Diagnostic] = [], path: String = "<memory>") {
+    /// An inventory with a boot given as it takes effect (tests and generated systems).
+    public init(boot: BootSettings, domains: [DomainSpec], bootDiagnostics: [XenCommandLine.Diagnostic] = [],
+                path: String = "<memory>", profile: XenProfile = .head) {
         self.boot = boot
         self.domains = domains
         self.bootDiagnostics = bootDiagnostics
         self.path = path
+        let flask: FlaskBootParameter = switch boot.flask {
+        case .enforcing: .enforcing
+        case .permissive: .permissive
+        case .late: .late
+        }
+        bootSource = BootSource(argo: boot.argo, macPermissive: boot.macPermissive, xsm: boot.xsm, flask: flask)
+        xen = XenTable()
+        self.profile = profile
+        profileBasis = "stated"
+        bootPanic = nil
+        bootNotes = []
+    }
+
+    /// Works the boot out for `profile`'s Xen: its build decides what `xsm=` and `flask=`
+    /// mean. `hostCommandLine` (from `xl info`) is used when the file gives none.
+    public mutating func select(_ profile: XenProfile, hostCommandLine: String? = nil, basis: String = "stated") {
+        let (parameters, diagnostics) = bootSource.parameters(hostCommandLine: hostCommandLine)
+        let outcome = parameters.boot(on: profile)
+        self.profile = profile
+        profileBasis = basis
+        boot = outcome.settings
+        bootPanic = outcome.panic
+        bootNotes = outcome.notes
+        bootDiagnostics = diagnostics
     }
 
     /// The largest domid a real domain can have (DOMID_FIRST_RESERVED - 1).
     public static let maxDomid: UInt16 = 0x7fef
 
-    /// Reads and checks a TOML system file (see docs/SYSTEM-FILE.md).
+    /// Reads and checks a TOML system file (see docs/SYSTEM-FILE.md). The boot is worked
+    /// out for the `[xen]` table's Xen (head where it says nothing) until `select` is called.
     public static func load(_ path: String) throws(InputError) -> SystemInventory {
         try parse(TOMLDocument(path: path))
     }
@@ -60,32 +158,33 @@ public struct SystemInventory: Sendable, Equatable {
 
     static func parse(_ doc: TOMLDocument) throws(InputError) -> SystemInventory {
         let path = doc.path
-        try doc.checkKeys(doc.root, allowed: ["boot", "domain"], name: "")
-        var boot = BootSettings()
-        var diagnostics: [XenCommandLine.Diagnostic] = []
+        try doc.checkKeys(doc.root, allowed: ["boot", "domain", "xen"], name: "")
+        var source = BootSource()
         if let table = try doc.optionalTable("boot") {
             try doc.checkKeys(table, allowed: ["argo", "mac_permissive", "xsm", "flask", "cmdline"], name: "boot")
-            if let cmdline = try doc.string(table, "cmdline", in: "boot") {
-                (boot, diagnostics) = XenCommandLine.parse(cmdline, base: boot)
-            }
-            if let b = try doc.bool(table, "argo", in: "boot") { boot.argo = b }
-            if let b = try doc.bool(table, "mac_permissive", in: "boot") { boot.macPermissive = b }
+            source.commandLine = try doc.string(table, "cmdline", in: "boot")
+            source.argo = try doc.bool(table, "argo", in: "boot")
+            source.macPermissive = try doc.bool(table, "mac_permissive", in: "boot")
             if let s = try doc.string(table, "xsm", in: "boot") {
                 guard let m = XSMModuleKind(rawValue: s) else { throw doc.error("xsm must be flask, dummy or silo, not '\(s)'", table: "boot", key: "xsm") }
-                boot.xsm = m
+                source.xsm = m
             }
             if let s = try doc.string(table, "flask", in: "boot") {
-                guard let m = FlaskMode(rawValue: s) else { throw doc.error("flask must be enforcing or permissive, not '\(s)'", table: "boot", key: "flask") }
-                boot.flask = m
+                let mode = FlaskBootParameter(Substring(s))
+                if case .invalid = mode {
+                    throw doc.error("flask must be enforcing, permissive, disabled or late, not '\(s)'", table: "boot", key: "flask")
+                }
+                source.flask = mode
             }
         }
-
         let baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let xen = try loadXenTable(doc, baseDirectory: baseDirectory, path: path)
         var domains: [DomainSpec] = []
         var names: [String: Int] = [:], domids: [UInt16: Int] = [:]
         let tables = try doc.arrayOfTables("domain")
         for (i, t) in tables.enumerated() {
-            try doc.checkKeys(t, allowed: ["name", "domid", "label", "privileged", "target", "xl"], name: "domain", index: i)
+            try doc.checkKeys(t, allowed: ["name", "domid", "label", "privileged", "target", "xl", "created_before_policy"],
+                              name: "domain", index: i)
             var name = try doc.string(t, "name", in: "domain", index: i)
             var label = try doc.string(t, "label", in: "domain", index: i)
             var labelLocation = label == nil ? nil : doc.location(table: "domain", index: i, key: "label")
@@ -123,9 +222,11 @@ public struct SystemInventory: Sendable, Equatable {
             domids[domid] = i
             let privileged = try doc.bool(t, "privileged", in: "domain", index: i) ?? (domid == 0)
             let target = try doc.string(t, "target", in: "domain", index: i)
+            let beforePolicy = try doc.bool(t, "created_before_policy", in: "domain", index: i)
             domains.append(DomainSpec(
                 name: name, domid: domid, label: label, privileged: privileged, target: target,
-                location: doc.location(table: "domain", index: i), labelLocation: labelLocation
+                location: doc.location(table: "domain", index: i), labelLocation: labelLocation,
+                createdBeforePolicy: beforePolicy
             ))
         }
         for (i, d) in domains.enumerated() {
@@ -136,7 +237,43 @@ public struct SystemInventory: Sendable, Equatable {
                 if target == d.name { throw doc.error("a domain cannot be its own device model", table: "domain", index: i, key: "target") }
             }
         }
-        return SystemInventory(boot: boot, domains: domains, bootDiagnostics: diagnostics, path: path)
+        var inventory = SystemInventory(boot: BootSettings(), domains: domains, path: path)
+        inventory.bootSource = source
+        inventory.xen = xen
+        inventory.select(XenProfile(
+            version: xen.version ?? .head, flavour: xen.flavour ?? .upstream, arch: xen.arch ?? .x86,
+            xsmBuild: xen.xsmBuild ?? .default), basis: xen.version == nil ? "not stated" : "[xen] of the system file")
+        return inventory
+    }
+
+    private static func loadXenTable(_ doc: TOMLDocument, baseDirectory: URL, path: String) throws(InputError) -> XenTable {
+        guard let table = try doc.optionalTable("xen") else { return XenTable() }
+        try doc.checkKeys(table, allowed: ["version", "flavour", "arch", "xsm_build", "xl_info"], name: "xen")
+        var xen = XenTable(location: SourceLocation(file: path, line: doc.line(table: "xen")))
+        if let s = try doc.string(table, "version", in: "xen") {
+            guard let v = XenVersion(parsing: s), v.isKnown else {
+                throw doc.error("unknown Xen version '\(s)' (\(XenVersion.first) to \(XenVersion.newestRelease), or head)", table: "xen", key: "version")
+            }
+            xen.version = v
+        }
+        if let s = try doc.string(table, "flavour", in: "xen") {
+            guard let f = XenFlavour(rawValue: s) else { throw doc.error("flavour must be upstream or openxt, not '\(s)'", table: "xen", key: "flavour") }
+            xen.flavour = f
+        }
+        if let s = try doc.string(table, "arch", in: "xen") {
+            guard let a = XenArch(rawValue: s) else { throw doc.error("arch must be x86 or arm, not '\(s)'", table: "xen", key: "arch") }
+            xen.arch = a
+        }
+        if let s = try doc.string(table, "xsm_build", in: "xen") {
+            guard let b = XSMBuild(rawValue: s) else {
+                throw doc.error("xsm_build must be \(XSMBuild.allCases.map(\.rawValue).joined(separator: ", ")), not '\(s)'", table: "xen", key: "xsm_build")
+            }
+            xen.xsmBuild = b
+        }
+        if let s = try doc.string(table, "xl_info", in: "xen") {
+            xen.xlInfo = s.hasPrefix("/") ? s : baseDirectory.appendingPathComponent(s).path
+        }
+        return xen
     }
 }
 

@@ -36,7 +36,7 @@ public final class TrafficSimulator {
         self.configuration = configuration
         var random = SeededRandom(seed: configuration.seed)
         topology = TrafficTopology(system: system, configuration: configuration, random: &random)
-        hypervisor = ArgoHypervisor(settings: ArgoBootSettings(system.boot, decider: TableDecider(system: system)))
+        hypervisor = ArgoHypervisor(settings: ArgoBootSettings(system.boot, profile: system.profile, decider: TableDecider(system: system)))
         let rings = topology.rings.count, domains = topology.domains.count
         registered = [Bool](repeating: false, count: rings)
         readers = [ArgoRingReader?](repeating: nil, count: rings)
