@@ -131,7 +131,9 @@ public struct TrafficOptions: ParsableArguments {
         let system = try options.resolve(in: context)
         let simulator = try TrafficSimulator(system: system, configuration: configuration)
         let environment = ProcessInfo.processInfo.environment
-        let bar = TrafficProgressBar(enabled: isatty(2) != 0 && context.standardError is FileDescriptorOutput
+        // The run may be long: notes held so far go out now, and the progress bar after them.
+        context.releaseHeldDiagnostics()
+        let bar = TrafficProgressBar(enabled: isatty(2) != 0 && context.standardErrorIsProcess
                                          && (environment["CI"] ?? "").isEmpty,
                                      color: environment["NO_COLOR"] == nil)
         let start = Date()

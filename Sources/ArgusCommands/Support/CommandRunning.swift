@@ -87,12 +87,25 @@ extension ContextualCommand {
 
     /// Runs the command; an `InputError` is written to `context.standardError` and turned
     /// into `ExitCode(2)`.
+    ///
+    /// What the command writes to standard error (notes such as the inferred Xen) is held until
+    /// it ends: written out when it succeeds or reports findings, dropped when it fails on bad
+    /// input, so that exit 2 prints exactly one line. A command about to run for long (with a
+    /// progress bar) lets it through early with ``CommandContext/releaseHeldDiagnostics()``.
     public func runReportingInputErrors(in context: CommandContext) throws {
+        let held = HeldOutput(context.standardError)
+        var inner = context
+        inner.standardError = held
         do {
-            try run(in: context)
+            try run(in: inner)
+            held.release()
         } catch let error as InputError {
+            held.discard()
             context.standardError.write("\(error)\n")
             throw ExitCode(ArgusExitStatus.badInput)
+        } catch {
+            held.release()
+            throw error
         }
     }
 }
@@ -169,5 +182,47 @@ extension ArgusCommand {
     /// shadows ArgumentParser's `main()` so that every command gets Argus's exit statuses.
     public static func main() {
         Foundation.exit(CommandRunner.run(Array(CommandLine.arguments.dropFirst())))
+    }
+}
+
+/// Standard error held back until the command's outcome is known (see
+/// ``ContextualCommand/runReportingInputErrors(in:)``).
+final class HeldOutput: TextOutput, @unchecked Sendable {
+    let target: any TextOutput
+    private let lock = NSLock()
+    private var held: [String] = []
+    private var passing = false
+
+    init(_ target: any TextOutput) { self.target = target }
+
+    func write(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if passing { target.write(text) } else { held.append(text) }
+    }
+
+    /// Writes what was held and lets everything through from now on.
+    func release() {
+        lock.lock()
+        defer { lock.unlock() }
+        passing = true
+        for text in held { target.write(text) }
+        held = []
+    }
+
+    func discard() {
+        lock.lock()
+        defer { lock.unlock() }
+        held = []
+    }
+}
+
+extension CommandContext {
+    /// Lets held diagnostics through from now on (before a long run that reports progress).
+    public func releaseHeldDiagnostics() { (standardError as? HeldOutput)?.release() }
+
+    /// Whether standard error is the process's own (not a buffer in a test).
+    public var standardErrorIsProcess: Bool {
+        ((standardError as? HeldOutput)?.target ?? standardError) is FileDescriptorOutput
     }
 }
