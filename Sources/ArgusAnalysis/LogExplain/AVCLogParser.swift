@@ -169,6 +169,13 @@ public enum AVCLogParser {
 
     struct Failure: Error { var reason: String }
 
+    /// `text` without the carriage returns at its end (CR CR LF line ends), in UTF-8 units.
+    static func trimmingTrailingCRs(_ text: Substring) -> Substring {
+        var end = text.utf8.endIndex
+        while end > text.utf8.startIndex, text.utf8[text.utf8.index(before: end)] == 0x0D { end = text.utf8.index(before: end) }
+        return text[text.startIndex ..< end]
+    }
+
     static func parseRecord(_ body: Substring, line: Int) -> Result<AVCLogRecord, Failure> {
         // Serial consoles end lines with CR CR LF: a stray CR is blank space, not part of a word.
         let words = body.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
@@ -216,7 +223,7 @@ public enum AVCLogParser {
             }
         }
         return .success(AVCLogRecord(
-            line: line, text: String(body.reversed().drop { $0 == "\r" }.reversed()), denied: words[1] == "denied", permissions: permissions,
+            line: line, text: String(Self.trimmingTrailingCRs(body)), denied: words[1] == "denied", permissions: permissions,
             source: (fields["source"] ?? fields["current"]).map { AVCDomain(Substring($0)) },
             target: fields["target"].map { AVCDomain(Substring($0)) },
             usesCurrent: fields["source"] == nil && fields["current"] != nil,
