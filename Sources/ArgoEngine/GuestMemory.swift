@@ -20,23 +20,40 @@ public enum GuestFrameKind: Sendable, Hashable {
 /// kernel's zero pages, so even a backed block costs only the pages really touched.
 final class PageBlock {
     private(set) var base: UnsafeMutableRawPointer?
+    private var allocation: UnsafeMutableRawPointer?
     let pageCount: Int
 
     init(pageCount: Int) { self.pageCount = pageCount }
 
     var isBacked: Bool { base != nil }
 
-    /// The block's memory, allocating it (zero-filled) on the first call.
+    /// The block's memory, allocating it (zero-filled, page-aligned like real guest pages, so
+    /// ring slots sit on the same cache-line offsets) on the first call. A single page is
+    /// allocated when it is written, so it is touched at once; a larger block comes from
+    /// `calloc`, whose untouched pages stay the kernel's zero pages.
     func backing() -> UnsafeMutableRawPointer {
         if let base { return base }
-        guard let memory = calloc(pageCount, ArgoABI.pageSize) else {
+        let bytes = pageCount * ArgoABI.pageSize
+        if pageCount == 1 {
+            var memory: UnsafeMutableRawPointer?
+            guard posix_memalign(&memory, ArgoABI.pageSize, bytes) == 0, let memory else {
+                fatalError("out of host memory backing a guest page")
+            }
+            memory.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+            allocation = memory
+            base = memory
+            return memory
+        }
+        guard let memory = calloc(1, bytes + ArgoABI.pageSize) else {
             fatalError("out of host memory backing \(pageCount) guest pages")
         }
-        base = memory
-        return memory
+        allocation = memory
+        let aligned = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: memory) + ArgoABI.pageSize - 1) & ~(ArgoABI.pageSize - 1))!
+        base = aligned
+        return aligned
     }
 
-    deinit { free(base) }
+    deinit { free(allocation) }
 }
 
 /// One 4 KiB guest page: its memory is allocated on the first write (or when the hypervisor
