@@ -44,9 +44,32 @@ public final class ArgoGuest {
         public static let frameListFrame: UInt64 = 0x2
         /// Ring memory is allocated upward from here.
         public static let firstRingFrame: UInt64 = 0x100
+        /// Notify argument lists too long for the frame-list pages live here
+        /// (populated as needed, up to `notifyFrameCount` pages).
+        public static let firstNotifyFrame: UInt64 = 0xB0000
+        public static let notifyFrameCount: UInt64 = 0x10000
         /// Payload for sendv is staged upward from here (3 GiB: below 4 GiB so
         /// that 32-bit guests can address it).
         public static let firstStagingFrame: UInt64 = 0xC0000
+    }
+
+    /// One iov's data as the driver stages it: bytes, or `count` zero bytes (written without
+    /// allocating guest pages that already read as zeros).
+    public enum Payload: Sendable, Hashable {
+        case bytes([UInt8])
+        case zeros(Int)
+
+        public var count: Int {
+            switch self {
+            case .bytes(let bytes): bytes.count
+            case .zeros(let count): count
+            }
+        }
+    }
+
+    /// The most notify entries the driver can lay out in one argument list.
+    public static var notifyEntryCapacity: Int {
+        (Int(GuestLayout.notifyFrameCount) * ArgoABI.pageSize - ArgoABI.ringDataSize) / ArgoABI.ringDataEntrySize
     }
 
     init(domid: UInt16, hypervisor: ArgoHypervisor, memory: GuestMemory) {
@@ -77,6 +100,14 @@ public final class ArgoGuest {
         return frames
     }
 
+    /// Gives back frames from ``allocateFrames(_:)`` that no ring kept (a driver frees the
+    /// memory of a refused registration): the frames leave the guest, and the allocator
+    /// reuses them when they were the last ones handed out.
+    func releaseFrames(_ frames: [UInt64]) {
+        for frame in frames { memory.depopulate(frame) }
+        if let first = frames.first, first + UInt64(frames.count) == nextRingFrame { nextRingFrame = first }
+    }
+
     // MARK: register / unregister
 
     /// Registers a ring of `length` bytes: reuses this guest's frames for the
@@ -89,12 +120,14 @@ public final class ArgoGuest {
         let id = RingID(owner: domid, aport: aport, partner: partner)
         let needed = Int(min(ArgoABI.pagesForRing(length: min(length, ArgoABI.maxRingSize)), 4096))
         let ringFrames: [UInt64]
+        var fresh = false
         if let frames {
             ringFrames = frames
         } else if let existing = rings[id], existing.frames.count == needed {
             ringFrames = existing.frames
         } else {
             ringFrames = allocateFrames(needed)
+            fresh = true
         }
         try? memory.store32(argumentAddress, aport)
         try? memory.store16(argumentAddress + 4, partner)
@@ -103,8 +136,13 @@ public final class ArgoGuest {
         for (index, frame) in ringFrames.prefix(4096).enumerated() {
             try? memory.store64(frameListAddress + UInt64(index * 8), frame)
         }
-        _ = try call(ArgoABI.opRegisterRing, argumentAddress, frameListAddress,
-                     pageCount ?? UInt64(ringFrames.count), flags)
+        do {
+            _ = try call(ArgoABI.opRegisterRing, argumentAddress, frameListAddress,
+                         pageCount ?? UInt64(ringFrames.count), flags)
+        } catch {
+            if fresh { releaseFrames(ringFrames) }
+            throw error
+        }
         rings[id] = GuestRingRecord(id: id, length: length, frames: ringFrames)
     }
 
@@ -124,9 +162,20 @@ public final class ArgoGuest {
     @discardableResult
     public func sendv(source: ArgoAddress, destination: ArgoAddress, iovs: [[UInt8]], messageType: UInt32,
                       niov: UInt64? = nil, iovPads: [UInt32] = []) throws(XenErrno) -> Int {
+        try sendv(source: source, destination: destination, payloads: iovs.map { .bytes($0) }, messageType: messageType,
+                  niov: niov, iovPads: iovPads)
+    }
+
+    /// As ``sendv(source:destination:iovs:messageType:niov:iovPads:)``, with iov data that may be
+    /// runs of zeros. Only the iovs the array can hold (`maxIOV + 8`) are laid out and staged:
+    /// the hypervisor never reads past the array.
+    @discardableResult
+    public func sendv(source: ArgoAddress, destination: ArgoAddress, payloads: [Payload], messageType: UInt32,
+                      niov: UInt64? = nil, iovPads: [UInt32] = []) throws(XenErrno) -> Int {
         let compat = hypervisor.domain(domid)?.isCompat ?? false
         let stride = compat ? ArgoABI.compatIOVSize : ArgoABI.iovSize
-        let total = iovs.reduce(0) { $0 + $1.count }
+        let staged = payloads.prefix(ArgoABI.maxIOV + 8)
+        let total = staged.reduce(0) { $0 + $1.count }
         let pagesNeeded = UInt64((total + 4095) / 4096)
         while stagingFrames < pagesNeeded {
             memory.populate(GuestLayout.firstStagingFrame + stagingFrames)
@@ -137,21 +186,24 @@ public final class ArgoGuest {
         let iovArray = argumentAddress + 64
         storeAddress(sendAddress, source)
         storeAddress(sendAddress + 8, destination)
-        for (index, data) in iovs.prefix(ArgoABI.maxIOV + 8).enumerated() {
+        for (index, data) in staged.enumerated() {
             let entry = iovArray + UInt64(index * stride)
             if compat {
                 try? memory.store32(entry, UInt32(truncatingIfNeeded: cursor))
-                try? memory.store32(entry + 4, UInt32(data.count))
+                try? memory.store32(entry + 4, UInt32(truncatingIfNeeded: data.count))
                 try? memory.store32(entry + 8, index < iovPads.count ? iovPads[index] : 0)
             } else {
                 try? memory.store64(entry, cursor)
-                try? memory.store32(entry + 8, UInt32(data.count))
+                try? memory.store32(entry + 8, UInt32(truncatingIfNeeded: data.count))
                 try? memory.store32(entry + 12, index < iovPads.count ? iovPads[index] : 0)
             }
-            if !data.isEmpty { try? memory.writeBytes(cursor, data) }
+            switch data {
+            case .bytes(let bytes): if !bytes.isEmpty { try? memory.writeBytes(cursor, bytes) }
+            case .zeros(let count): try? memory.fillZeros(cursor, count: count)
+            }
             cursor += UInt64(data.count)
         }
-        return try call(ArgoABI.opSendv, sendAddress, iovArray, niov ?? UInt64(iovs.count), UInt64(messageType))
+        return try call(ArgoABI.opSendv, sendAddress, iovArray, niov ?? UInt64(payloads.count), UInt64(messageType))
     }
 
     private func storeAddress(_ address: UInt64, _ value: ArgoAddress) {
@@ -171,9 +223,15 @@ public final class ArgoGuest {
             _ = try call(ArgoABI.opNotify, 0, 0, 0, 0)
             return []
         }
-        let base = frameListAddress
-        let capacity = (8 * 4096 - 8) / ArgoABI.ringDataEntrySize
-        precondition(entries.count <= capacity, "notify: at most \(capacity) entries fit in the argument page")
+        let frameListCapacity = (8 * 4096 - ArgoABI.ringDataSize) / ArgoABI.ringDataEntrySize
+        precondition(entries.count <= Self.notifyEntryCapacity, "notify: at most \(Self.notifyEntryCapacity) entries fit")
+        var base = frameListAddress
+        if entries.count > frameListCapacity {
+            // A long list goes to its own pages, populated as far as it reaches.
+            base = GuestLayout.firstNotifyFrame << 12
+            let bytes = ArgoABI.ringDataSize + entries.count * ArgoABI.ringDataEntrySize
+            for page in 0 ..< UInt64((bytes + 4095) / 4096) { memory.populate(GuestLayout.firstNotifyFrame + page) }
+        }
         try? memory.store32(base, nent ?? UInt32(entries.count))
         try? memory.store32(base + 4, 0)
         for (index, entry) in entries.enumerated() {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the second-stage page tables say about a guest frame, as far as Argo
 /// cares (`find_ring_mfn`).
 public enum GuestFrameKind: Sendable, Hashable {
@@ -13,31 +15,67 @@ public enum GuestFrameKind: Sendable, Hashable {
     case mmio
 }
 
-/// Host memory backing one or more consecutive guest pages.
+/// Host memory backing one or more consecutive guest pages, allocated on first use (a page
+/// nobody wrote to reads as zeros and costs nothing). `calloc` leaves large blocks to the
+/// kernel's zero pages, so even a backed block costs only the pages really touched.
 final class PageBlock {
-    let base: UnsafeMutableRawPointer
+    private(set) var base: UnsafeMutableRawPointer?
+    private var allocation: UnsafeMutableRawPointer?
+    let pageCount: Int
 
-    init(pageCount: Int) {
-        base = UnsafeMutableRawPointer.allocate(byteCount: pageCount * ArgoABI.pageSize, alignment: ArgoABI.pageSize)
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: pageCount * ArgoABI.pageSize)
+    init(pageCount: Int) { self.pageCount = pageCount }
+
+    var isBacked: Bool { base != nil }
+
+    /// The block's memory, allocating it (zero-filled, page-aligned like real guest pages, so
+    /// ring slots sit on the same cache-line offsets) on the first call. A single page is
+    /// allocated when it is written, so it is touched at once; a larger block comes from
+    /// `calloc`, whose untouched pages stay the kernel's zero pages.
+    func backing() -> UnsafeMutableRawPointer {
+        if let base { return base }
+        let bytes = pageCount * ArgoABI.pageSize
+        if pageCount == 1 {
+            var memory: UnsafeMutableRawPointer?
+            guard posix_memalign(&memory, ArgoABI.pageSize, bytes) == 0, let memory else {
+                fatalError("out of host memory backing a guest page")
+            }
+            memory.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+            allocation = memory
+            base = memory
+            return memory
+        }
+        guard let memory = calloc(1, bytes + ArgoABI.pageSize) else {
+            fatalError("out of host memory backing \(pageCount) guest pages")
+        }
+        allocation = memory
+        let aligned = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: memory) + ArgoABI.pageSize - 1) & ~(ArgoABI.pageSize - 1))!
+        base = aligned
+        return aligned
     }
 
-    deinit { base.deallocate() }
+    deinit { free(allocation) }
 }
 
-/// One 4 KiB guest page: raw memory with a stable address for its whole life.
+/// One 4 KiB guest page: its memory is allocated on the first write (or when the hypervisor
+/// maps it into a ring) and keeps a stable address from then on.
 @usableFromInline
 final class GuestPage {
-    @usableFromInline let bytes: UnsafeMutableRawPointer
     @usableFromInline var kind: GuestFrameKind
     /// Keeps the backing memory alive.
     let block: PageBlock
+    let index: Int
 
     init(kind: GuestFrameKind, block: PageBlock = PageBlock(pageCount: 1), index: Int = 0) {
         self.block = block
-        bytes = block.base.advanced(by: index * ArgoABI.pageSize)
+        self.index = index
         self.kind = kind
     }
+
+    /// The page's memory, allocated (zero-filled) if nothing was written yet.
+    @usableFromInline var bytes: UnsafeMutableRawPointer { block.backing().advanced(by: index * ArgoABI.pageSize) }
+
+    /// The page's memory if it has any; nil for a page that reads as zeros.
+    var bytesIfBacked: UnsafeMutableRawPointer? { block.base?.advanced(by: index * ArgoABI.pageSize) }
 }
 
 /// A domain's guest-physical memory: 4 KiB pages keyed by guest frame number.
@@ -95,7 +133,11 @@ public final class GuestMemory {
             guard let page = pages[address >> 12] else { throw .EFAULT }
             let offset = Int(address & 0xFFF)
             let chunk = min(ArgoABI.pageSize - offset, total - done)
-            destination.baseAddress!.advanced(by: done).copyMemory(from: page.bytes.advanced(by: offset), byteCount: chunk)
+            if let bytes = page.bytesIfBacked {
+                destination.baseAddress!.advanced(by: done).copyMemory(from: bytes.advanced(by: offset), byteCount: chunk)
+            } else {
+                destination.baseAddress!.advanced(by: done).initializeMemory(as: UInt8.self, repeating: 0, count: chunk)
+            }
             done += chunk
             let (next, wrapped) = address.addingReportingOverflow(UInt64(chunk))
             if wrapped && done < total { throw .EFAULT }
@@ -115,13 +157,44 @@ public final class GuestMemory {
             let offset = Int(address & 0xFFF)
             let chunk = min(ArgoABI.pageSize - offset, total - done)
             if !(byHypervisor && page.kind == .readOnly) {
-                page.bytes.advanced(by: offset).copyMemory(from: source.baseAddress!.advanced(by: done), byteCount: chunk)
+                let from = source.baseAddress!.advanced(by: done)
+                // Zeros on a page that reads as zeros change nothing: it stays unallocated.
+                if page.bytesIfBacked != nil || !UnsafeRawBufferPointer(start: from, count: chunk).allSatisfy({ $0 == 0 }) {
+                    page.bytes.advanced(by: offset).copyMemory(from: from, byteCount: chunk)
+                }
             }
             done += chunk
             let (next, wrapped) = address.addingReportingOverflow(UInt64(chunk))
             if wrapped && done < total { throw .EFAULT }
             address = next
         }
+    }
+
+    /// Writes `count` zero bytes at `address` (a guest-side write) without allocating pages
+    /// that already read as zeros. Throws EFAULT at the first unpopulated frame.
+    public func fillZeros(_ address: UInt64, count: Int) throws(XenErrno) {
+        var address = address
+        var done = 0
+        while done < count {
+            guard let page = pages[address >> 12] else { throw .EFAULT }
+            let offset = Int(address & 0xFFF)
+            let chunk = min(ArgoABI.pageSize - offset, count - done)
+            page.bytesIfBacked?.advanced(by: offset).initializeMemory(as: UInt8.self, repeating: 0, count: chunk)
+            done += chunk
+            let (next, wrapped) = address.addingReportingOverflow(UInt64(chunk))
+            if wrapped && done < count { throw .EFAULT }
+            address = next
+        }
+    }
+
+    /// Host bytes backing this guest's pages (pages never written cost nothing).
+    public var backedByteCount: Int {
+        var blocks = Set<ObjectIdentifier>()
+        var total = 0
+        for page in pages.values where page.block.isBacked && blocks.insert(ObjectIdentifier(page.block)).inserted {
+            total += page.block.pageCount * ArgoABI.pageSize
+        }
+        return total
     }
 
     // Typed little-endian helpers for guest-side code and tests.

@@ -27,11 +27,11 @@ public struct SystemOptions: ParsableArguments {
         var values: [String: Bool] = [:]
         for item in items {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw InputError("--bool takes NAME=true|false, not '\(item)'") }
+            guard parts.count == 2 else { throw InputError("takes NAME=true|false, not '\(item)'", option: "--bool") }
             switch parts[1].lowercased() {
             case "true", "1", "on": values[parts[0]] = true
             case "false", "0", "off": values[parts[0]] = false
-            default: throw InputError("--bool \(parts[0]): expected true or false, not '\(parts[1])'")
+            default: throw InputError("\(parts[0]): expected true or false, not '\(parts[1])'", option: "--bool")
             }
         }
         return values
@@ -92,22 +92,25 @@ public struct AuditCommand: ContextualCommand {
         let system = try options.resolve(in: context)
         let audit = ArgoAudit(system)
         let policyPath = options.policy.policy
-        let text: String
-        switch format {
-        case .text:
-            let color = output == nil && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-                && context.standardOutput is FileDescriptorOutput
-            text = AuditRenderer.text(audit, policyPath: policyPath, color: color, verbose: verbose)
-                + (explain ? AuditRenderer.explanations(audit) : "")
-        case .json: text = AuditRenderer.json(audit, policyPath: policyPath, explain: explain)
-        case .csv: text = AuditRenderer.csv(audit)
-        case .dot: text = AuditRenderer.dot(audit)
-        case .html: text = AuditHTMLRenderer.render(audit, policyPath: policyPath)
+        // Every format but the HTML page grows with the pairs: it streams, to the file or to
+        // standard output, as it is rendered.
+        if format == .html {
+            let page = AuditHTMLRenderer.render(audit, policyPath: policyPath)
+            if let output { try writeAtomically(Array(page.utf8), to: output) } else { context.standardOutput.write(page) }
+            return
         }
-        if let output {
-            try writeAtomically(Array(text.utf8), to: output)
-        } else {
-            context.standardOutput.write(text)
+        let color = output == nil && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            && context.standardOutput is FileDescriptorOutput
+        try streamOutput(output, in: context) { sink in
+            switch format {
+            case .json: AuditRenderer.json(audit, policyPath: policyPath, explain: explain, to: sink)
+            case .csv: AuditRenderer.csv(audit, to: sink)
+            case .dot: AuditRenderer.dot(audit, to: sink)
+            case .text:
+                AuditRenderer.text(audit, policyPath: policyPath, color: color, verbose: verbose, to: sink)
+                if explain { AuditRenderer.explanations(audit, to: sink) }
+            case .html: break
+            }
         }
     }
 }
@@ -135,13 +138,13 @@ public struct QueryCommand: ContextualCommand {
         let system = try options.resolve(in: context)
         let flows = ["argo", "register_any_source", "register_single_source", "send", "notify", "channel"]
         guard flows.contains(perm) else {
-            throw InputError("unknown flow '\(perm)' (expected one of: \(flows.joined(separator: ", ")))")
+            throw InputError("unknown flow '\(perm)' (expected one of: \(flows.joined(separator: ", ")))", option: "--perm")
         }
         guard let i = system.index(ofDomain: from) else { throw InputError("unknown domain '\(from)'", file: options.systemFile) }
         let perDomain = perm == "argo" || perm == "register_any_source"
         var j: Int?
         if !perDomain {
-            guard let to else { throw InputError("--perm \(perm) needs --to") }
+            guard let to else { throw InputError("\(perm) needs --to", option: "--perm") }
             guard let k = system.index(ofDomain: to) else { throw InputError("unknown domain '\(to)'", file: options.systemFile) }
             j = k
         }

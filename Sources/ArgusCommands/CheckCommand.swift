@@ -38,7 +38,7 @@ public struct CheckCommand: ContextualCommand {
     public func run(in context: CommandContext) throws {
         let date: CalendarDate
         if let today {
-            guard let parsed = CalendarDate(parsing: today) else { throw InputError("--today takes a date YYYY-MM-DD, not '\(today)'") }
+            guard let parsed = CalendarDate(parsing: today) else { throw InputError("takes a date YYYY-MM-DD, not '\(today)'", option: "--today") }
             date = parsed
         } else {
             date = CalendarDate.today()

@@ -56,7 +56,9 @@ public struct DiffCommand: ContextualCommand {
 
     public func run(in context: CommandContext) throws {
         guard (oldFlaskDirectory == nil) == (newFlaskDirectory == nil) else {
-            throw InputError("--old-flask-dir and --new-flask-dir go together (the definitions of both sides are compared)")
+            let given = oldFlaskDirectory == nil ? "--new-flask-dir" : "--old-flask-dir"
+            let missing = oldFlaskDirectory == nil ? "--old-flask-dir" : "--new-flask-dir"
+            throw InputError("needs \(missing) too (the definitions of both sides are compared)", option: given)
         }
         var systemOptions = SystemOptions()
         systemOptions.systemFile = systemFile

@@ -28,12 +28,11 @@ public struct ExplainLogCommand: ContextualCommand {
     public func run(in context: CommandContext) throws {
         let system = try options.resolve(in: context)
         let never = try rulesFile.map { path throws(InputError) in try NeverRules.load(path, system: system) } ?? NeverRules(rules: [])
-        let parsed = try AVCLogParser.load(log)
-        let report = ExplainLogReport(log: parsed, explainer: AVCExplainer(system: system, neverRules: never))
-        switch format {
-        case .text: context.standardOutput.write(ExplainLogRenderer.text(report))
-        case .json: context.standardOutput.write(try encodeJSON(report))
-        }
-        if report.hasFindings { throw ExitCode(ArgusExitStatus.negative) }
+        // Streamed: a log of any size is read from disk in passes, and the output written as it comes.
+        let explainer = AVCExplainer(system: system, neverRules: never)
+        let sink = BufferedSink { context.standardOutput.write($0) }
+        let findings = try ExplainLogStreamer.run(log: log, explainer: explainer, format: format == .json ? .json : .text) { sink($0) }
+        sink.flush()
+        if findings { throw ExitCode(ArgusExitStatus.negative) }
     }
 }

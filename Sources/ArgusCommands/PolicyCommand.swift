@@ -150,15 +150,6 @@ public struct PolicyCommand: ParsableCommand {
     }
 }
 
-/// Writes a file whole or not at all: a temporary file beside it, then a rename.
-func writeAtomically(_ bytes: [UInt8], to path: String) throws(InputError) {
-    do {
-        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-        throw InputError("cannot write: \(error.localizedDescription)", file: path)
-    }
-}
-
 /// Renders `argus policy info`.
 enum PolicyInfoFormatter {
     static func text(_ policy: Policy, summary: PolicySummary) -> String {

@@ -31,22 +31,25 @@ public struct SimulateCommand: ContextualCommand {
     public func run(in context: CommandContext) throws {
         if traffic.generate {
             guard scenario == nil, trace == nil, dumpRings == nil else {
-                throw InputError("--generate runs without --scenario, --trace or --dump-rings")
+                throw InputError("runs without --scenario, --trace or --dump-rings", option: "--generate")
             }
             return try traffic.run(options: options, format: format, in: context)
         }
-        guard let scenario else { throw InputError("give --scenario FILE, or --generate for a seeded random workload") }
-        guard let data = FileManager.default.contents(atPath: scenario), let yaml = String(data: data, encoding: .utf8) else {
-            throw InputError("no such file or cannot read it", file: scenario)
-        }
-        let parsed = try ScenarioParser.parse(yaml, file: scenario)
-        // Domains the scenario creates need their SIDs (and target SIDs) in the table too.
-        let system = try options.resolve(in: context) { inventory in
-            parsed.steps.compactMap { step in
-                guard case .create(_, _, let label, _, let target, _) = step.operation else { return nil }
-                return (label, target.flatMap { t in inventory.domains.first { $0.name == t }?.label })
+        guard let scenario else { throw InputError("give --scenario FILE, or --generate for a seeded random workload", option: "--scenario") }
+        let parsed = try ScenarioParser.parse(try TextInput.read(scenario), file: scenario)
+        let (inventory, loaded) = try options.loadForDeciding(in: context)
+        // Domains the scenario creates need their SIDs (and target SIDs) in the table too; a
+        // label the policy does not know is the scenario's error, at its step.
+        var extras: [(label: String, deviceModelTargetLabel: String?)] = []
+        for step in parsed.steps {
+            if case .create(_, _, let label, _, let target, _) = step.operation {
+                do { _ = try loaded.context(label) } catch {
+                    throw InputError("create: \(error.description)", file: scenario, line: step.line)
+                }
+                extras.append((label, target.flatMap { t in inventory.domains.first { $0.name == t }?.label }))
             }
         }
+        let system = try ResolvedSystem(inventory: inventory, policy: loaded, booleans: options.booleanValues(), extraLabels: extras)
         let policy = system.policy
         let decider = TableDecider(system: system)
         let domains = system.domains.enumerated().map { i, d in
@@ -58,20 +61,21 @@ public struct SimulateCommand: ContextualCommand {
             resolveLabel: { label in (try? policy.context(label)).flatMap { system.table.sid(of: $0) } })
         let result = try simulator.run(parsed)
 
-        if let trace {
-            // The first line names the Xen the trace is for.
-            let text = XenProfileJSON.traceHeader(system.profile, basis: system.inventory.profileBasis) + "\n" + result.traceText
-            if trace == "-" { context.standardOutput.write(text) }
-            else { try writeAtomically(Array(text.utf8), to: trace) }
-        }
-        if let dumpRings {
-            do { try FileManager.default.createDirectory(atPath: dumpRings, withIntermediateDirectories: true) } catch {
-                throw InputError("cannot create directory: \(error.localizedDescription)", file: dumpRings)
+        // Every output file of the run, or none of them. The trace's first line names the Xen it is for.
+        let traceText = XenProfileJSON.traceHeader(system.profile, basis: system.inventory.profileBasis) + "\n" + result.traceText
+        let outputs = OutputTransaction()
+        do {
+            if let trace, trace != "-" { try outputs.stage(Array(traceText.utf8), to: trace) }
+            if let dumpRings {
+                try outputs.prepareDirectory(dumpRings)
+                for dump in simulator.ringDumps() { try outputs.stage(dump.bytes, named: dump.fileName, in: dumpRings) }
             }
-            for dump in simulator.ringDumps() {
-                try writeAtomically(dump.bytes, to: (dumpRings as NSString).appendingPathComponent(dump.fileName))
-            }
+            try outputs.commit()
+        } catch {
+            outputs.rollback()
+            throw error
         }
+        if trace == "-" { context.standardOutput.write(traceText) }
         switch format {
         case .json: context.standardOutput.write(result.summary.jsonLine + "\n")
         case .text: context.standardError.write(Self.summaryText(result.summary, scenario: scenario))
@@ -100,6 +104,10 @@ public struct TrafficOptions: ParsableArguments {
     @Option(name: .customLong("ring-size"), help: "Ring data length in bytes (multiple of 16).") public var ringSize: UInt32 = 8128
     @Option(help: ArgumentHelp("Payload sizes, chosen uniformly per message.", valueName: "n,n,...")) public var sizes: String = "16,256,4096"
     @Option(name: .customLong("churn-every"), help: "Destroy and recreate a domain every N messages (0: never).") public var churnEvery: Int = 50_000
+    @Option(name: .customLong("max-memory"), help: ArgumentHelp(
+        "Refuse (exit 2) a run whose estimated memory (every ring's pages, drivers, staging) is above this many bytes; "
+            + "suffixes K, M, G, T (powers of 1024). Default: half of physical memory.", valueName: "bytes"))
+    public var maxMemory: String?
 
     public init() {}
 
@@ -112,10 +120,20 @@ public struct TrafficOptions: ParsableArguments {
         configuration.ringSize = ringSize
         configuration.sizes = try TrafficConfiguration.parseSizes(sizes)
         configuration.churnEvery = churnEvery
+        if let maxMemory {
+            guard let limit = TrafficConfiguration.parseByteCount(maxMemory) else {
+                throw InputError("'\(maxMemory)' is not a byte count (e.g. 512M, 4G)", option: "--max-memory")
+            }
+            configuration.maxMemory = limit
+        } else {
+            configuration.maxMemory = ProcessInfo.processInfo.physicalMemory / 2
+        }
         let system = try options.resolve(in: context)
         let simulator = try TrafficSimulator(system: system, configuration: configuration)
         let environment = ProcessInfo.processInfo.environment
-        let bar = TrafficProgressBar(enabled: isatty(2) != 0 && context.standardError is FileDescriptorOutput
+        // The run may be long: notes held so far go out now, and the progress bar after them.
+        context.releaseHeldDiagnostics()
+        let bar = TrafficProgressBar(enabled: isatty(2) != 0 && context.standardErrorIsProcess
                                          && (environment["CI"] ?? "").isEmpty,
                                      color: environment["NO_COLOR"] == nil)
         let start = Date()

@@ -38,8 +38,9 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
         self.init(message, at: SourceLocation(file: file, line: line, column: column))
     }
 
+    /// One line: control characters in the place or the message are escaped (``ErrorText``).
     public var description: String {
-        if let location { return "\(location): error: \(message)" }
-        return "error: \(message)"
+        if let location { return ErrorText.escaped("\(location): error: \(message)") }
+        return ErrorText.escaped("error: \(message)")
     }
 }

@@ -197,7 +197,7 @@ import FoundationXML
     @Test func badCommandLineFails() {
         let today = check([], today: "31/01/2027")
         #expect(today.status == 2)
-        #expect(today.err == "error: --today takes a date YYYY-MM-DD, not '31/01/2027'\n")
+        #expect(today.err == "option --today: error: takes a date YYYY-MM-DD, not '31/01/2027'\n")
         let missing = check([], rules: "/nonexistent/rules.toml")
         #expect(missing.status == 2)
         #expect(missing.err == "/nonexistent/rules.toml: error: no such file\n")

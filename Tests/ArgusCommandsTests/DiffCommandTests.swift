@@ -197,7 +197,7 @@ enum PolicyEdits {
     @Test func badInputExitsTwo() throws {
         let half = runArgus(["diff", policy, policy, "--system", system, "--old-flask-dir", flask])
         #expect(half.status == 2)
-        #expect(half.err == "error: --old-flask-dir and --new-flask-dir go together (the definitions of both sides are compared)\n")
+        #expect(half.err == "option --old-flask-dir: error: needs --new-flask-dir too (the definitions of both sides are compared)\n")
         let missing = runArgus(["diff", policy, "/nonexistent/policy", "--system", system, "--flask-dir", flask])
         #expect(missing.status == 2)
         #expect(missing.err.contains("NEW policy /nonexistent/policy: "), "\(missing.err)")

@@ -20,6 +20,27 @@ import TestSupport
         }
     }
 
+    /// Xen before 4.17.0 (6cecffc7a6) named domains `domid=5 target=3` and `domid=0`: the same
+    /// records as the newer `source=d5 target=d3` and `current=d0`.
+    @Test func olderXenRecordWordingReadsTheSame() {
+        let old = AVCLogParser.parse("""
+            (XEN) avc:  denied  { send } for domid=5 target=3 scontext=a:b:c tcontext=d:e:f tclass=argo
+            (XEN) avc:  denied  { enable } for domid=0 scontext=a:b:c tcontext=x:y:z tclass=argo
+            (XEN) avc:  denied  { register_single_source } for domid=4 scontext=a:b:c tcontext=a:b:c tclass=argo
+
+            """, path: "old.log")
+        let new = AVCLogParser.parse("""
+            (XEN) avc:  denied  { send } for source=d5 target=d3 scontext=a:b:c tcontext=d:e:f tclass=argo
+            (XEN) avc:  denied  { enable } for current=d0 scontext=a:b:c tcontext=x:y:z tclass=argo
+            (XEN) avc:  denied  { register_single_source } for source=d4 scontext=a:b:c tcontext=a:b:c tclass=argo
+
+            """, path: "new.log")
+        #expect(old.records.count == 3 && old.malformed.isEmpty)
+        for (a, b) in zip(old.records, new.records) {
+            #expect(a.source == b.source && a.target == b.target && a.usesCurrent == b.usesCurrent && a.permissions == b.permissions)
+        }
+    }
+
     @Test func parserStripsConsolePrefixesAndSkipsOtherLines() {
         let text = """
             (XEN) [   12.345678] avc:  denied  { send } for source=d5 target=d3 scontext=a:b:c tcontext=d:e:f tclass=argo

@@ -60,8 +60,8 @@ import TestSupport
     @Test(arguments: [
         (["--format", "xml"], "error: unknown format 'xml' (expected text, json or csv)"),
         (["--bool", "nosuch=true"], "POLICY: error: unknown boolean 'nosuch' in the policy"),
-        (["--bool", "tenant_argo_to_ui"], "error: --bool takes NAME=true|false, not 'tenant_argo_to_ui'"),
-        (["--bool", "tenant_argo_to_ui=maybe"], "error: --bool tenant_argo_to_ui: expected true or false, not 'maybe'"),
+        (["--bool", "tenant_argo_to_ui"], "option --bool: error: takes NAME=true|false, not 'tenant_argo_to_ui'"),
+        (["--bool", "tenant_argo_to_ui=maybe"], "option --bool: error: tenant_argo_to_ui: expected true or false, not 'maybe'"),
     ])
     func badOptionsGiveOneLineAndStatusTwo(arguments: [String], expected: String) {
         let r = runArgus(["exposure", policy] + arguments)

@@ -162,6 +162,20 @@ import TOMLReader
         }
     }
 
+    /// Domain names are identifiers: a path, a dot-dot or a space in one is refused at its value.
+    @Test func domainNamesThatCouldLeaveADirectoryAreRefused() throws {
+        for bad in ["../ESCAPE", "a/b", "..", "has space", "any", ".hidden", String(repeating: "x", count: 65)] {
+            let text = "[[domain]]\nname = \"\(bad)\"\ndomid = 1\nlabel = \"system_u:system_r:dom0_t\"\n"
+            do {
+                _ = try SystemInventory.parse(text: text, path: "s.toml")
+                Issue.record("accepted domain name \(bad)")
+            } catch {
+                #expect(error.location?.line == 2 && error.location?.column == 8, "\(bad): \(error)")
+            }
+        }
+        #expect(try SystemInventory.parse(text: "[[domain]]\nname = \"stub-a1.x_2\"\ndomid = 1\nlabel = \"l\"\n", path: "s").domains.count == 1)
+    }
+
     @Test func blankReasonsAreRefused() throws {
         for blank in ["\"\"", "\"\\n\"", "\"  \\t \"", "'''\n\n'''", "\"\\u00A0\""] {
             let text = "[[exempt]]\nfrom = \"a1\"\nto = \"dom0\"\nflow = \"send\"\nreason = \(blank)\n"

@@ -11,6 +11,14 @@ public enum AuditRenderer {
     /// The text audit. Channels are summarised per source domain ("a1 -> dom0, netvm" or
     /// "uivm -> every domain but netvm, isolated"); `verbose` lists each channel on its own line.
     public static func text(_ audit: ArgoAudit, policyPath: String, color: Bool, verbose: Bool = false) -> String {
+        var text = ""
+        self.text(audit, policyPath: policyPath, color: color, verbose: verbose) { text += $0 }
+        return text
+    }
+
+    /// The text report in pieces of about 64 KiB handed to `sink` (a row of the matrix at a time).
+    public static func text(_ audit: ArgoAudit, policyPath: String, color: Bool, verbose: Bool = false,
+                            to sink: (String) -> Void) {
         let sys = audit.system
         let d = sys.domains
         var out = "Argo audit of \(sys.inventory.path) under \(policyPath)\n"
@@ -57,40 +65,55 @@ public enum AuditRenderer {
                 }
             }
             out += "\n"
+            if out.utf8.count >= 1 << 16 { sink(out); out = "" }
         }
-        let channels = (0..<d.count).flatMap { i in (0..<d.count).filter { audit.has(.channel, i, $0) }.map { (i, $0) } }
+        // Counted first, then listed or summarised: no list of pairs is built.
+        var channelCount = 0
+        for i in 0..<d.count { for j in 0..<d.count where audit.has(.channel, i, j) { channelCount += 1 } }
         if verbose {
-            out += "\nChannels (\(channels.count)):\n"
-            for (i, j) in channels { out += "  \(d[i].name) -> \(d[j].name)\n" }
+            out += "\nChannels (\(channelCount)):\n"
+            for i in 0..<d.count {
+                for j in 0..<d.count where audit.has(.channel, i, j) { out += "  \(d[i].name) -> \(d[j].name)\n" }
+                if out.utf8.count >= 1 << 16 { sink(out); out = "" }
+            }
         } else {
-            out += "\nChannels (\(channels.count)), by source (--verbose lists each):\n" + channelSummary(audit)
+            out += "\nChannels (\(channelCount)), by source (--verbose lists each):\n"
+            channelSummary(audit) { line in
+                out += line
+                if out.utf8.count >= 1 << 16 { sink(out); out = "" }
+            }
         }
-        return out
+        sink(out)
     }
 
     /// One line per source domain: the domains it has a channel to, or, when that is most of
     /// them, the ones it has none to; the domains with no channel at all last.
-    static func channelSummary(_ audit: ArgoAudit) -> String {
+    static func channelSummary(_ audit: ArgoAudit, _ line: (String) -> Void) {
         let d = audit.system.domains
-        var out = ""
         var silent: [String] = []
         for i in 0..<d.count {
             let reached = (0..<d.count).filter { audit.has(.channel, i, $0) }
             if reached.isEmpty { silent.append(d[i].name); continue }
             if reached.count == d.count {
-                out += "  \(d[i].name) -> every domain (itself included)\n"
+                line("  \(d[i].name) -> every domain (itself included)\n")
             } else if reached.count * 2 > d.count {
                 let missed = (0..<d.count).filter { !audit.has(.channel, i, $0) }.map { $0 == i ? "itself" : d[$0].name }
-                out += "  \(d[i].name) -> every domain but \(missed.joined(separator: ", "))\n"
+                line("  \(d[i].name) -> every domain but \(missed.joined(separator: ", "))\n")
             } else {
-                out += "  \(d[i].name) -> \(reached.map { $0 == i ? "itself" : d[$0].name }.joined(separator: ", "))\n"
+                line("  \(d[i].name) -> \(reached.map { $0 == i ? "itself" : d[$0].name }.joined(separator: ", "))\n")
             }
         }
-        if !silent.isEmpty { out += "  no channel from: \(silent.joined(separator: ", "))\n" }
-        return out
+        if !silent.isEmpty { line("  no channel from: \(silent.joined(separator: ", "))\n") }
     }
 
     public static func explanations(_ audit: ArgoAudit) -> String {
+        var text = ""
+        explanations(audit) { text += $0 }
+        return text
+    }
+
+    /// Every decision explained, in pieces handed to `sink`.
+    public static func explanations(_ audit: ArgoAudit, to sink: (String) -> Void) {
         let explainer = Explainer(audit.system)
         let d = audit.system.domains
         var out = "\nExplanations:\n"
@@ -106,9 +129,10 @@ public enum AuditRenderer {
                     out += render(flow: flow.rawValue, source: d[i].name, target: d[j].name,
                                   chain: explainer.explain(flow: flow.rawValue, i, j), value: audit.has(flow, i, j))
                 }
+                if out.utf8.count >= 1 << 16 { sink(out); out = "" }
             }
         }
-        return out
+        sink(out)
     }
 
     public static func render(flow: String, source: String, target: String?, chain: [HookExplanation], value: Bool) -> String {
@@ -124,9 +148,17 @@ public enum AuditRenderer {
     // MARK: JSON (streamed: a large system has millions of pairs)
 
     public static func json(_ audit: ArgoAudit, policyPath: String, explain: Bool = false) -> String {
+        var text = ""
+        json(audit, policyPath: policyPath, explain: explain) { text += $0 }
+        return text
+    }
+
+    /// The JSON document in chunks of about 64 KiB handed to `sink`, so that memory does not
+    /// grow with the number of pairs.
+    public static func json(_ audit: ArgoAudit, policyPath: String, explain: Bool = false, to sink: @escaping (String) -> Void) {
         let sys = audit.system
         let d = sys.domains
-        var w = JSONStreamWriter()
+        var w = JSONStreamWriter(sink: sink)
         w.raw("{\n  \"policy\": "); w.string(policyPath)
         w.raw(",\n  \"system\": "); w.string(sys.inventory.path)
         w.raw(",\n  \"xen\": " + XenProfileJSON.object(sys.profile, basis: sys.inventory.profileBasis))
@@ -161,23 +193,29 @@ public enum AuditRenderer {
         if explain {
             w.raw(",\n  \"explanations\": ")
             let explainer = Explainer(sys)
-            var items: [ExplainedFlow] = []
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            // One item at a time: the compact array is its items joined by commas.
+            var firstItem = true
+            func emit(_ item: ExplainedFlow) {
+                w.raw(firstItem ? "[" : ",")
+                firstItem = false
+                w.raw(String(decoding: (try? encoder.encode(item)) ?? Data("null".utf8), as: UTF8.self))
+            }
             for i in 0..<n {
                 for flow in ["argo", "register_any_source"] {
-                    items.append(ExplainedFlow(flow: flow, source: d[i].name, target: nil, chain: explainer.explain(flow: flow, i, nil)))
+                    emit(ExplainedFlow(flow: flow, source: d[i].name, target: nil, chain: explainer.explain(flow: flow, i, nil)))
                 }
                 for j in 0..<n {
                     for flow in pairFlows {
-                        items.append(ExplainedFlow(flow: flow.rawValue, source: d[i].name, target: d[j].name, chain: explainer.explain(flow: flow.rawValue, i, j)))
+                        emit(ExplainedFlow(flow: flow.rawValue, source: d[i].name, target: d[j].name, chain: explainer.explain(flow: flow.rawValue, i, j)))
                     }
                 }
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            w.raw(String(decoding: (try? encoder.encode(items)) ?? Data("[]".utf8), as: UTF8.self))
+            w.raw(firstItem ? "[]" : "]")
         }
         w.raw("\n}\n")
-        return w.text
+        w.finish()
     }
 
     struct ExplainedFlow: Encodable {
@@ -191,8 +229,15 @@ public enum AuditRenderer {
 
     /// One row per ordered pair: `source,target,register_single_source,send,notify,channel`.
     public static func csv(_ audit: ArgoAudit) -> String {
+        var text = ""
+        csv(audit) { text += $0 }
+        return text
+    }
+
+    /// The CSV in chunks handed to `sink` (memory independent of the number of pairs).
+    public static func csv(_ audit: ArgoAudit, to sink: @escaping (String) -> Void) {
         let d = audit.system.domains
-        var w = JSONStreamWriter()
+        var w = JSONStreamWriter(sink: sink)
         w.raw("source,target,source_argo,target_argo,register_single_source,send,notify,channel\n")
         let names = d.map { csvField($0.name) }
         for i in 0..<d.count {
@@ -202,7 +247,7 @@ public enum AuditRenderer {
                 w.raw("\(bits & 1 != 0),\(bits & 2 != 0),\(bits & 4 != 0),\(bits & 8 != 0)\n")
             }
         }
-        return w.text
+        w.finish()
     }
 
     static func csvField(_ s: String) -> String {
@@ -211,6 +256,13 @@ public enum AuditRenderer {
 
     /// A Graphviz digraph of channels: one edge per direction; domains without Argo are grey.
     public static func dot(_ audit: ArgoAudit) -> String {
+        var text = ""
+        dot(audit) { text += $0 }
+        return text
+    }
+
+    /// The DOT graph in pieces handed to `sink`.
+    public static func dot(_ audit: ArgoAudit, to sink: (String) -> Void) {
         let d = audit.system.domains
         var out = "digraph argo {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n"
         for (i, dom) in d.enumerated() {
@@ -224,20 +276,37 @@ public enum AuditRenderer {
             for j in 0..<d.count where audit.has(.channel, i, j) {
                 out += "  \(JSONStreamWriter.quoted(d[i].name)) -> \(JSONStreamWriter.quoted(d[j].name))\(i == j ? " [style=dotted]" : "");\n"
             }
+            if out.utf8.count >= 1 << 16 { sink(out); out = "" }
         }
-        return out + "}\n"
+        sink(out + "}\n")
     }
 }
 
 /// Appends JSON text to a byte buffer: strings escaped per RFC 8259, nothing else interpreted.
+/// With a sink, the buffer is handed over whenever it reaches 64 KiB (and by `finish()`).
 struct JSONStreamWriter {
     private var bytes: [UInt8] = []
+    private let sink: ((String) -> Void)?
 
-    init() { bytes.reserveCapacity(1 << 16) }
+    init(sink: ((String) -> Void)? = nil) {
+        self.sink = sink
+        bytes.reserveCapacity(1 << 16)
+    }
 
-    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    mutating func raw(_ s: String) {
+        bytes.append(contentsOf: s.utf8)
+        if sink != nil, bytes.count >= 1 << 16 { finish() }
+    }
+
     mutating func string(_ s: String) { raw(Self.quoted(s)) }
     var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// Hands what is buffered to the sink.
+    mutating func finish() {
+        guard let sink, !bytes.isEmpty else { return }
+        sink(String(decoding: bytes, as: UTF8.self))
+        bytes.removeAll(keepingCapacity: true)
+    }
 
     static func quoted(_ s: String) -> String {
         var out = "\""

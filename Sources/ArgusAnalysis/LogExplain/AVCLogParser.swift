@@ -7,7 +7,10 @@ public enum AVCDomain: Sendable, Equatable, Codable, CustomStringConvertible {
     case system(String)
 
     init(_ text: Substring) {
-        if text.hasPrefix("d"), let n = Int(text.dropFirst()), n >= 0 { self = .domid(n) } else { self = .system(String(text)) }
+        if text.hasPrefix("d"), let n = Int(text.dropFirst()), n >= 0 { self = .domid(n) }
+        // Xen before 4.17.0 printed plain numbers (`domid=5 target=3`, 6cecffc7a6).
+        else if let n = Int(text), n >= 0 { self = .domid(n) }
+        else { self = .system(String(text)) }
     }
 
     public var description: String {
@@ -56,39 +59,96 @@ public struct AVCLog: Sendable {
     /// Lines that are not AVC records at all.
     public var otherLines = 0
     public var totalLines = 0
+
+    mutating func add(_ kind: AVCLogParser.LineKind) {
+        totalLines += 1
+        switch kind {
+        case .other: otherLines += 1
+        case .argoRecord(let record): records.append(record)
+        case .otherClass(let tclass): otherClasses[tclass, default: 0] += 1
+        case .malformed(let line): malformed.append(line)
+        }
+    }
 }
 
 /// Reads Xen console output (`xl dmesg`, a serial log): strips `(XEN) ` and `[   12.345678]`
 /// prefixes and reads every line whose text then starts with `avc:`.
 public enum AVCLogParser {
     public static func load(_ path: String) throws(InputError) -> AVCLog {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError("no such file or cannot read it", file: path)
+        var log = AVCLog(path: path)
+        do {
+            try forEachLine(of: path) { line, number in log.add(classify(line, number: number, path: path)) }
+        } catch let error as InputError {
+            throw error
+        } catch {
+            throw InputError("cannot read: \(error)", file: path)
         }
-        // Consoles are not always clean UTF-8: decode leniently, one bad byte must not lose the log.
-        return parse(String(decoding: data, as: UTF8.self), path: path)
+        return log
     }
 
     public static func parse(_ text: String, path: String) -> AVCLog {
         var log = AVCLog(path: path)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        log.totalLines = lines.count
-        for (n, raw) in lines.enumerated() {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
-            guard let body = avcBody(line) else {
-                log.otherLines += 1
-                continue
-            }
-            switch parseRecord(body, line: n + 1) {
-            case .success(let record):
-                if record.tclass == "argo" { log.records.append(record) } else { log.otherClasses[record.tclass, default: 0] += 1 }
-            case .failure(let failure):
-                log.malformed.append(MalformedAVCLine(
-                    location: SourceLocation(file: path, line: n + 1), reason: failure.reason, text: String(body)))
-            }
+        var n = 0
+        // LF or CR LF line ends (Swift reads CR LF as one Character: never split on "\n").
+        TextInput.forEachLine(text) { line in
+            n += 1
+            log.add(classify(line, number: n, path: path))
         }
         return log
+    }
+
+    /// What one console line is, as far as AVC records go.
+    public enum LineKind: Sendable {
+        case other
+        case argoRecord(AVCLogRecord)
+        case otherClass(String)
+        case malformed(MalformedAVCLine)
+    }
+
+    /// Reads line `number` (1-based) of the log at `path`.
+    public static func classify(_ line: Substring, number: Int, path: String) -> LineKind {
+        guard let body = avcBody(line) else { return .other }
+        switch parseRecord(body, line: number) {
+        case .success(let record):
+            return record.tclass == "argo" ? .argoRecord(record) : .otherClass(record.tclass)
+        case .failure(let failure):
+            return .malformed(MalformedAVCLine(location: SourceLocation(file: path, line: number), reason: failure.reason, text: String(body)))
+        }
+    }
+
+    /// Calls `body` with each line of the file at `path` and its 1-based number, reading 1 MiB
+    /// at a time (memory does not grow with the log). Lines end at LF; one CR before it is
+    /// dropped; bytes that are not UTF-8 are decoded leniently (consoles are not always clean).
+    public static func forEachLine(of path: String, _ body: (Substring, Int) throws -> Void) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              let handle = FileHandle(forReadingAtPath: path) else {
+            throw InputError("no such file or cannot read it", file: path)
+        }
+        defer { try? handle.close() }
+        var pending: [UInt8] = []
+        var number = 0
+        func emit(_ bytes: ArraySlice<UInt8>) throws {
+            number += 1
+            var line = bytes
+            if line.last == 0x0D { line = line.dropLast() }
+            try body(Substring(String(decoding: line, as: UTF8.self)), number)
+        }
+        while true {
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
+                throw InputError("cannot read: \(error.localizedDescription)", file: path)
+            }
+            if chunk.isEmpty { break }
+            pending += chunk
+            var start = 0
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                try emit(pending[start ..< newline])
+                start = newline + 1
+            }
+            pending.removeFirst(start)
+        }
+        if !pending.isEmpty { try emit(pending[...]) }
     }
 
     /// The text from `avc:` on, when the line is an AVC record behind console prefixes.
@@ -112,8 +172,16 @@ public enum AVCLogParser {
 
     struct Failure: Error { var reason: String }
 
+    /// `text` without the carriage returns at its end (CR CR LF line ends), in UTF-8 units.
+    static func trimmingTrailingCRs(_ text: Substring) -> Substring {
+        var end = text.utf8.endIndex
+        while end > text.utf8.startIndex, text.utf8[text.utf8.index(before: end)] == 0x0D { end = text.utf8.index(before: end) }
+        return text[text.startIndex ..< end]
+    }
+
     static func parseRecord(_ body: Substring, line: Int) -> Result<AVCLogRecord, Failure> {
-        let words = body.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        // Serial consoles end lines with CR CR LF: a stray CR is blank space, not part of a word.
+        let words = body.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
         guard words.count >= 2, words[0] == "avc:" else { return .failure(Failure(reason: "expected 'avc:  denied' or 'avc:  granted'")) }
         guard words[1] == "denied" || words[1] == "granted" else {
             return .failure(Failure(reason: "expected 'denied' or 'granted' after 'avc:', found '\(words[1])'"))
@@ -153,15 +221,20 @@ public enum AVCLogParser {
             if let bad = permissions.first(where: { !known.contains($0) }) {
                 return .failure(Failure(reason: "'\(bad)' is not a permission of class argo"))
             }
-            if fields["source"] == nil && fields["current"] == nil {
-                return .failure(Failure(reason: "no source= or current= domain"))
+            if fields["source"] == nil && fields["current"] == nil && fields["domid"] == nil {
+                return .failure(Failure(reason: "no source=, current= or domid= domain"))
             }
         }
+        // Xen before 4.17.0 wrote `domid=N` for both: the current domain of a check against the
+        // hypervisor (enable, register_any_source), the source of a domain-pair check.
+        let hypervisorCheck = permissions.allSatisfy { $0 == "enable" || $0 == "register_any_source" }
+        let current = fields["current"] ?? (hypervisorCheck ? fields["domid"] : nil)
+        let source = fields["source"] ?? (hypervisorCheck ? nil : fields["domid"])
         return .success(AVCLogRecord(
-            line: line, text: String(body), denied: words[1] == "denied", permissions: permissions,
-            source: (fields["source"] ?? fields["current"]).map { AVCDomain(Substring($0)) },
+            line: line, text: String(Self.trimmingTrailingCRs(body)), denied: words[1] == "denied", permissions: permissions,
+            source: (source ?? current).map { AVCDomain(Substring($0)) },
             target: fields["target"].map { AVCDomain(Substring($0)) },
-            usesCurrent: fields["source"] == nil && fields["current"] != nil,
+            usesCurrent: source == nil && current != nil,
             sourceContext: fields["scontext"], targetContext: fields["tcontext"],
             sourceSID: fields["ssid"], targetSID: fields["tsid"], tclass: tclass))
     }

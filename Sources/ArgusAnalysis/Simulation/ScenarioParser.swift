@@ -7,18 +7,19 @@ public enum ScenarioParser {
     /// Parses scenario text; `file` names it in errors. Every problem is an
     /// `InputError` carrying the file and the 1-based line.
     public static func parse(_ text: String, file: String) throws(InputError) -> Scenario {
+        try YAMLNesting.check(text, file: file)
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw InputError(Self.describe(error), at: Self.location(of: error, file: file))
+            throw InputError(Self.describe(error), at: Self.location(of: error, text: text, file: file))
         } catch {
             throw InputError("cannot parse YAML: \(error)", file: file)
         }
         guard let root, case .mapping(let top) = root else {
             throw InputError("a scenario is a mapping with a 'steps' list", file: file, line: root?.mark?.line ?? 1)
         }
-        let reader = FieldReader(file: file)
+        let reader = FieldReader(file: file, budget: ExpansionBudget(limit: 4 * text.utf8.count + 65_536))
         try reader.rejectUnknown(top, allowed: ["steps"], what: "scenario")
         guard let stepsNode = top["steps"] else { throw InputError("missing 'steps'", file: file, line: root.mark?.line) }
         guard case .sequence(let steps) = stepsNode else {
@@ -31,21 +32,38 @@ public enum ScenarioParser {
         return Scenario(file: file, steps: parsed)
     }
 
+    /// One line: the problem and its context, without libyaml's quoted source line and caret.
     static func describe(_ error: YamlError) -> String {
         switch error {
-        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
-            "invalid YAML: \(problem)"
+        case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
+             .composer(let context, let problem, _, _):
+            if let context { return "invalid YAML: \(problem) (\(context.text) at line \(context.mark.line))" }
+            return "invalid YAML: \(problem)"
+        case .reader(let problem, _, let value, _):
+            return "invalid YAML: \(problem)" + (value >= 0 ? String(format: " (0x%X)", value) : "")
+        case .duplicatedKeysInMapping(let duplicates, _):
+            return "invalid YAML: duplicate key \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", "))"
         default:
-            "invalid YAML: \(error)"
+            return "invalid YAML: " + String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
         }
     }
 
-    static func location(of error: YamlError, file: String) -> SourceLocation {
+    static func location(of error: YamlError, text: String, file: String) -> SourceLocation {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
-            SourceLocation(file: file, line: mark.line, column: mark.column)
+            return SourceLocation(file: file, line: mark.line, column: mark.column)
+        case .duplicatedKeysInMapping(_, let context):
+            return SourceLocation(file: file, line: context.mark.line, column: context.mark.column)
+        case .reader(_, let offset?, _, _):
+            // libyaml's reader counts characters; count the same way for the line and column.
+            var line = 1, column = 1
+            for (index, scalar) in text.unicodeScalars.enumerated() {
+                if index >= offset { break }
+                if scalar == "\n" { line += 1; column = 1 } else { column += 1 }
+            }
+            return SourceLocation(file: file, line: line, column: column)
         default:
-            SourceLocation(file: file)
+            return SourceLocation(file: file, line: 1)
         }
     }
 }
@@ -53,6 +71,15 @@ public enum ScenarioParser {
 /// Field-level helpers that turn YAML nodes into typed values or InputErrors.
 struct FieldReader {
     let file: String
+    let budget: ExpansionBudget
+
+    /// Counts `units` of work (nodes, payload bytes) against the budget.
+    func spend(_ units: Int, at node: Node?) throws(InputError) {
+        budget.spent += units
+        if budget.spent > budget.limit {
+            throw fail("the scenario expands to far more than its own size (YAML aliases repeating large parts?)", node)
+        }
+    }
 
     func fail(_ message: String, _ node: Node?) -> InputError {
         InputError(message, file: file, line: node?.mark?.line)
@@ -140,13 +167,22 @@ struct FieldReader {
     }
 
     func iov(_ node: Node) throws(InputError) -> IOVEntry {
-        if case .scalar(let scalar) = node { return IOVEntry(data: .text(scalar.string), pad: 0) }
+        try spend(1, at: node)
+        if case .scalar(let scalar) = node {
+            try spend(scalar.string.utf8.count, at: node)
+            return IOVEntry(data: .text(scalar.string), pad: 0)
+        }
         let map = try mapping(node, "an iov")
         try rejectUnknown(map, allowed: ["text", "hex", "len", "pad"], what: "an iov")
         let pad = try u32(map, "pad", default: 0)
-        if let text = map["text"] { return IOVEntry(data: .text(try string(text, "text")), pad: pad) }
+        if let text = map["text"] {
+            let value = try string(text, "text")
+            try spend(value.utf8.count, at: text)
+            return IOVEntry(data: .text(value), pad: pad)
+        }
         if let hexNode = map["hex"] {
             let hex = try string(hexNode, "hex").filter { $0 != " " }
+            try spend(hex.utf8.count / 2, at: hexNode)
             guard let bytes = Self.parseHex(hex) else { throw fail("'hex' must be an even number of hex digits", hexNode) }
             return IOVEntry(data: .bytes(bytes), pad: pad)
         }
@@ -192,6 +228,7 @@ struct FieldReader {
     }
 
     func step(_ node: Node) throws(InputError) -> ScenarioStep {
+        try spend(1, at: node)
         let map = try mapping(node, "a step")
         guard let opNode = map["op"] else { throw fail("a step needs 'op'", node) }
         let op = try string(opNode, "op")
@@ -230,6 +267,7 @@ struct FieldReader {
                 guard case .sequence(let items) = entriesNode else { throw fail("'entries' must be a list", entriesNode) }
                 var list: [NotifyEntrySpec] = []
                 for item in items {
+                    try spend(1, at: item)
                     let entry = try mapping(item, "a notify entry")
                     try rejectUnknown(entry, allowed: ["domain", "aport", "space_required", "pad"], what: "a notify entry")
                     list.append(NotifyEntrySpec(domain: try domain(entry["domain"], "domain", at: item), aport: try u32(entry, "aport"),
@@ -259,7 +297,9 @@ struct FieldReader {
             guard let nameNode = map["name"] else { throw fail("create needs 'name'", node) }
             guard let domidNode = map["domid"] else { throw fail("create needs 'domid'", node) }
             guard let labelNode = map["label"] else { throw fail("create needs 'label'", node) }
-            operation = .create(name: try string(nameNode, "name"),
+            let name = try string(nameNode, "name")
+            try DomainName.check(name, at: SourceLocation(file: file, line: nameNode.mark?.line))
+            operation = .create(name: name,
                                 domid: UInt16(try integer(domidNode, "domid", 0 ... 0x7FEF)),
                                 label: try string(labelNode, "label"),
                                 privileged: try map["privileged"].map { (value) throws(InputError) in try boolean(value, "privileged") } ?? false,
@@ -276,6 +316,61 @@ struct FieldReader {
         case "true", "yes", "on", "1": return true
         case "false", "no", "off", "0": return false
         default: throw fail("'\(key)' must be true or false", node)
+        }
+    }
+}
+
+/// Work done reading one scenario, against a limit proportional to its size.
+final class ExpansionBudget {
+    let limit: Int
+    var spent = 0
+
+    init(limit: Int) { self.limit = limit }
+}
+
+/// A bound on YAML nesting checked before the YAML library sees the text: its composer
+/// recurses once per level, so a deeply nested document would exhaust the stack.
+enum YAMLNesting {
+    static let maximumDepth = 200
+
+    /// Refuses text whose nesting could exceed ``maximumDepth``. Conservative: flow brackets
+    /// outside quotes, plus on each line its indentation and its `- ` and `: ` indicators.
+    static func check(_ text: String, file: String) throws(InputError) {
+        let space = UInt8(ascii: " "), newline: UInt8 = 0x0A
+        let openers: Set<UInt8> = [space, 0x09, newline, UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ","),
+                                   UInt8(ascii: ":"), UInt8(ascii: "-"), UInt8(ascii: "?")]
+        var flow = 0, line = 1, lineDepth = 0
+        var atIndent = true, comment = false, escaped = false
+        var quote: UInt8?
+        var previous = newline
+        for byte in text.utf8 {
+            defer { previous = byte }
+            if byte == newline {
+                line += 1; lineDepth = 0; atIndent = true; comment = false
+                continue
+            }
+            if comment { continue }
+            if atIndent, byte == space { lineDepth += 1 } else { atIndent = false }
+            if let open = quote {
+                // Inside a quoted scalar brackets do not nest; leave it where YAML does.
+                if open == UInt8(ascii: "\"") {
+                    if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == open { quote = nil }
+                } else if byte == open {
+                    quote = nil
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "'"): if openers.contains(previous) { quote = byte }
+            case UInt8(ascii: "#") where previous == space || previous == 0x09 || previous == newline: comment = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"): flow += 1
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): flow = max(0, flow - 1)
+            case space where flow == 0 && (previous == UInt8(ascii: "-") || previous == UInt8(ascii: ":")): lineDepth += 1
+            default: break
+            }
+            if flow + lineDepth > maximumDepth {
+                throw InputError("YAML nested deeper than \(maximumDepth) levels", file: file, line: line)
+            }
         }
     }
 }

@@ -32,9 +32,7 @@ public final class ScenarioSimulator {
         self.resolveLabel = resolveLabel
         for domain in domains {
             guard domidsByName[domain.name] == nil else { throw InputError("domain '\(domain.name)' is declared twice") }
-            guard domain.name != "any", Self.isName(domain.name) else {
-                throw InputError("'\(domain.name)' cannot name a domain")
-            }
+            if let problem = DomainName.problem(with: domain.name) { throw InputError(problem) }
             do {
                 try hypervisor.createDomain(ArgoDomainSpec(domid: domain.domid, name: domain.name, sid: domain.sid,
                                                        isControl: domain.privileged, isCompat: domain.compat,
@@ -55,10 +53,6 @@ public final class ScenarioSimulator {
         summary.denials = hypervisor.statistics.xsmRefusals
         for record in hypervisor.drainAuditLog() where record.denied { summary.avcDenials += 1 }
         _ = hypervisor.drainSignals()
-    }
-
-    static func isName(_ text: String) -> Bool {
-        !text.isEmpty && FieldReader.parseUnsigned(text) == nil
     }
 
     /// Parses and runs YAML scenario text in one go.
@@ -202,15 +196,16 @@ public final class ScenarioSimulator {
             let guest = try actor(domain, step, file)
             let src = ArgoAddress(aport: source.aport, domainID: try resolve(source.domain, step, file), pad: source.pad)
             let dst = ArgoAddress(aport: destination.aport, domainID: try resolve(destination.domain, step, file), pad: destination.pad)
-            let buffers = iovs.map { entry -> [UInt8] in
+            // Runs of zeros stay runs: guest memory is only spent on bytes really written.
+            let payloads = iovs.map { entry -> ArgoGuest.Payload in
                 switch entry.data {
-                case .text(let text): Array(text.utf8)
-                case .bytes(let bytes): bytes
-                case .zeros(let count): [UInt8](repeating: 0, count: count)
+                case .text(let text): .bytes(Array(text.utf8))
+                case .bytes(let bytes): .bytes(bytes)
+                case .zeros(let count): .zeros(count)
                 }
             }
             let ret = Self.result { () throws(XenErrno) in
-                try guest.sendv(source: src, destination: dst, iovs: buffers, messageType: messageType,
+                try guest.sendv(source: src, destination: dst, payloads: payloads, messageType: messageType,
                                 niov: niov, iovPads: iovs.map(\.pad))
             }
             return Outcome(domainName: displayName(guest.domid), ret: ret)
@@ -227,8 +222,11 @@ public final class ScenarioSimulator {
                                                                pad: entry.pad),
                                              spaceRequired: entry.spaceRequired))
             }
-            guard written.count <= 1600 else {
-                throw InputError("notify: at most 1600 entries are supported (use 'nent' to claim more)", file: file, line: step.line)
+            // How many entries a call may carry is the hypervisor's business (it refuses more
+            // than 256 with EACCES); the driver only has to be able to lay them out.
+            guard written.count <= ArgoGuest.notifyEntryCapacity else {
+                throw InputError("notify: more than \(ArgoGuest.notifyEntryCapacity) entries do not fit the guest's argument pages (use 'nent' to claim more)",
+                                 file: file, line: step.line)
             }
             var filled: [RingDataEntry] = written
             let ret = Self.result { () throws(XenErrno) in
@@ -266,7 +264,7 @@ public final class ScenarioSimulator {
             return Outcome(domainName: displayName(id), ret: hypervisor.softResetDomain(id))
 
         case .create(let name, let domid, let label, let privileged, let target, let compat):
-            guard Self.isName(name), name != "any" else { throw InputError("'\(name)' cannot name a domain", file: file, line: step.line) }
+            try DomainName.check(name, at: SourceLocation(file: file, line: step.line))
             guard let resolveLabel else {
                 throw InputError("create: no label resolver was given for '\(label)'", file: file, line: step.line)
             }

@@ -204,6 +204,10 @@ public struct SystemInventory: Sendable, Equatable {
                 if label == nil { throw InputError("no 'seclabel' in the xl config", file: xlPath) }
             }
             guard let name, !name.isEmpty else { throw doc.error("a domain needs a name (or an xl config)", table: "domain", index: i) }
+            // Names become parts of file names (ring dumps): identifiers only (Flask.DomainName).
+            if t.entry("name") != nil {
+                try DomainName.check(name, at: doc.location(table: "domain", index: i, key: "name"))
+            }
             guard let label else { throw doc.error("domain '\(name)' needs a label (or an xl config with seclabel)", table: "domain", index: i) }
             guard let rawDomid = try doc.int(t, "domid", in: "domain", index: i) else {
                 throw doc.error("domain '\(name)' needs a domid", table: "domain", index: i)
@@ -291,7 +295,7 @@ struct XLConfig {
         }
         let text = String(decoding: bytes, as: UTF8.self)
         var config = XLConfig()
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (n, raw) in TextInput.lines(text).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             guard !line.isEmpty, !line.hasPrefix("#"), let eq = line.firstIndex(of: "=") else { continue }
             let key = line[..<eq].trimmingCharacters(in: .whitespaces)
@@ -305,7 +309,16 @@ struct XLConfig {
                 throw InputError("'\(key)' must be a quoted string", file: path, line: n + 1)
             }
             let unquoted = String(value.dropFirst().dropLast())
-            if key == "name" { config.name = unquoted } else { config.seclabel = unquoted; config.seclabelLine = n + 1 }
+            if key == "name" {
+                try DomainName.check(unquoted, at: SourceLocation(file: path, line: n + 1))
+                config.name = unquoted
+            } else {
+                if unquoted.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                    throw InputError("'seclabel' holds a control character", file: path, line: n + 1)
+                }
+                config.seclabel = unquoted
+                config.seclabelLine = n + 1
+            }
         }
         return config
     }

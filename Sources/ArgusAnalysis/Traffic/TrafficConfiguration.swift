@@ -19,6 +19,9 @@ public struct TrafficConfiguration: Sendable, Hashable {
     public var sizes: [Int] = [16, 256, 4096]
     /// Destroy and recreate one domain every this many messages (0: never).
     public var churnEvery: Int = 50_000
+    /// Refuse a run whose estimated memory (``estimatedMemory(inventoryCount:)``) is above this
+    /// many bytes; nil: no limit (the command passes a fraction of physical memory).
+    public var maxMemory: UInt64?
 
     /// Messages between two read passes of the receivers.
     public static let readEvery = 256
@@ -43,34 +46,82 @@ public struct TrafficConfiguration: Sendable, Hashable {
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let trimmed = part.trimmingCharacters(in: .whitespaces)
             guard let value = Int(trimmed), value >= 0 else {
-                throw InputError("--sizes: '\(trimmed)' is not a byte count (expected e.g. 16,256,4096)")
+                throw InputError("'\(trimmed)' is not a byte count (expected e.g. 16,256,4096)", option: "--sizes")
             }
             sizes.append(value)
         }
-        guard !sizes.isEmpty else { throw InputError("--sizes: give at least one size") }
+        guard !sizes.isEmpty else { throw InputError("give at least one size", option: "--sizes") }
         return sizes
     }
 
-    /// Refuses settings the engine cannot run, with the reason.
+    /// Refuses settings the engine cannot run, with the reason (the option named in front).
     public func validate(inventoryCount: Int) throws(InputError) {
-        guard messages >= 0 else { throw InputError("--messages must not be negative") }
+        guard messages >= 0 else { throw InputError("must not be negative", option: "--messages") }
         guard (1...Int(ArgoABI.maxRingsPerDomain)).contains(ringsPerDomain) else {
-            throw InputError("--rings-per-domain must be between 1 and \(ArgoABI.maxRingsPerDomain) (Xen's limit per domain)")
+            throw InputError("must be between 1 and \(ArgoABI.maxRingsPerDomain) (Xen's limit per domain)", option: "--rings-per-domain")
         }
         guard ringSize >= ArgoABI.minRingLength, ringSize <= ArgoABI.maxRingSize, ringSize % 16 == 0 else {
-            throw InputError("--ring-size must be a multiple of 16 between \(ArgoABI.minRingLength) and \(ArgoABI.maxRingSize)")
+            throw InputError("must be a multiple of 16 between \(ArgoABI.minRingLength) and \(ArgoABI.maxRingSize)", option: "--ring-size")
         }
         let largest = sizes.max() ?? 0
         // A message needs its 16-byte header and slot rounding, and Xen never fills a ring completely.
         guard UInt64(ArgoABI.roundUpToSlot(UInt32(min(largest, Int(ArgoABI.maxMessageSize))))) + 16 < UInt64(ringSize),
               largest <= Int(ArgoABI.maxMessageSize) else {
-            throw InputError("--sizes: a \(largest)-byte message cannot fit a \(ringSize)-byte ring (needs more than size + 16)")
+            throw InputError("a \(largest)-byte message cannot fit a \(ringSize)-byte ring (needs more than size + 16)", option: "--sizes")
         }
         if let domains {
-            guard domains >= 1 else { throw InputError("--domains must be at least 1") }
-            guard domains <= 30_000 else { throw InputError("--domains must be at most 30000 (domids run out at 0x7ff0)") }
+            guard domains >= 1 else { throw InputError("must be at least 1", option: "--domains") }
+            guard domains <= 30_000 else { throw InputError("must be at most 30000 (domids run out at 0x7ff0)", option: "--domains") }
         }
         guard inventoryCount > 0 else { throw InputError("the system file declares no domains") }
-        guard churnEvery >= 0 else { throw InputError("--churn-every must not be negative") }
+        guard churnEvery >= 0 else { throw InputError("must not be negative", option: "--churn-every") }
+        if let maxMemory {
+            let estimate = estimatedMemory(inventoryCount: inventoryCount)
+            guard estimate <= maxMemory else {
+                throw InputError("this run needs about \(Self.describeBytes(estimate)) "
+                    + "(\(domains ?? inventoryCount) domains x \(ringsPerDomain) rings of \(ringSize) bytes), "
+                    + "more than the limit of \(Self.describeBytes(maxMemory)); use fewer or smaller rings, or raise --max-memory", option: "--max-memory")
+            }
+        }
     }
+
+    /// An upper bound on the host memory a run takes: every ring registered (its guest pages
+    /// and the engine's and the reader's bookkeeping), each domain's driver pages and payload
+    /// staging, and the per-domain state. Independent of the number of messages.
+    public func estimatedMemory(inventoryCount: Int) -> UInt64 {
+        let domainCount = UInt64(domains ?? inventoryCount)
+        let ringBytes = UInt64(ArgoABI.pagesForRing(length: ringSize)) * UInt64(ArgoABI.pageSize) + 2048
+        let staging = UInt64(sizes.max() ?? 0).roundedUp(toMultipleOf: UInt64(ArgoABI.pageSize))
+        let perDomain = UInt64(ringsPerDomain) * ringBytes + 9 * UInt64(ArgoABI.pageSize) + staging + 16 * 1024
+        let (total, overflow) = domainCount.multipliedReportingOverflow(by: perDomain)
+        return overflow ? .max : total
+    }
+
+    /// `1.5 GiB`, `300 MiB`.
+    public static func describeBytes(_ bytes: UInt64) -> String {
+        let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"]
+        var value = Double(bytes), unit = 0
+        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    /// Parses a byte count: `4096`, `512M`, `2G`, `1.5GiB` (K, M, G, T are powers of 1024).
+    public static func parseByteCount(_ text: String) -> UInt64? {
+        var number = text.trimmingCharacters(in: .whitespaces).uppercased()
+        for suffix in ["IB", "B"] where number.hasSuffix(suffix) && number.count > suffix.count {
+            number.removeLast(suffix.count)
+            break
+        }
+        var multiplier = 1.0
+        if let last = number.last, let power = ["K": 1.0, "M": 2.0, "G": 3.0, "T": 4.0][String(last)] {
+            multiplier = pow(1024, power)
+            number.removeLast()
+        }
+        guard let value = Double(number), value.isFinite, value > 0, value * multiplier < 1.8e19 else { return nil }
+        return UInt64(value * multiplier)
+    }
+}
+
+extension UInt64 {
+    func roundedUp(toMultipleOf step: UInt64) -> UInt64 { (self + step - 1) / step * step }
 }

@@ -87,12 +87,25 @@ extension ContextualCommand {
 
     /// Runs the command; an `InputError` is written to `context.standardError` and turned
     /// into `ExitCode(2)`.
+    ///
+    /// What the command writes to standard error (notes such as the inferred Xen) is held until
+    /// it ends: written out when it succeeds or reports findings, dropped when it fails on bad
+    /// input, so that exit 2 prints exactly one line. A command about to run for long (with a
+    /// progress bar) lets it through early with ``CommandContext/releaseHeldDiagnostics()``.
     public func runReportingInputErrors(in context: CommandContext) throws {
+        let held = HeldOutput(context.standardError)
+        var inner = context
+        inner.standardError = held
         do {
-            try run(in: context)
+            try run(in: inner)
+            held.release()
         } catch let error as InputError {
+            held.discard()
             context.standardError.write("\(error)\n")
             throw ExitCode(ArgusExitStatus.badInput)
+        } catch {
+            held.release()
+            throw error
         }
     }
 }
@@ -112,23 +125,47 @@ public enum CommandRunner {
             }
             return ArgusExitStatus.success
         } catch {
-            return report(error, in: context)
+            return report(error, in: context, arguments: arguments)
         }
     }
 
-    /// Writes what ArgumentParser has to say about `error` and returns Argus's exit status.
-    public static func report(_ error: any Error, in context: CommandContext) -> Int32 {
+    /// Writes what ArgumentParser has to say about `error` and returns Argus's exit status:
+    /// help and version text whole on stdout; an error as one line on stderr, naming the
+    /// command and where its help is (`argus audit: error: … (see 'argus audit --help')`).
+    public static func report(_ error: any Error, in context: CommandContext, arguments: [String] = []) -> Int32 {
         if let inputError = error as? InputError {
             context.standardError.write("\(inputError)\n")
             return ArgusExitStatus.badInput
         }
-        let message = ArgusCommand.fullMessage(for: error)
         let status = exitStatus(for: error)
-        if !message.isEmpty {
-            let output = status == ArgusExitStatus.success ? context.standardOutput : context.standardError
-            output.write(message.hasSuffix("\n") ? message : message + "\n")
+        if status == ArgusExitStatus.success {
+            let message = ArgusCommand.fullMessage(for: error)
+            if !message.isEmpty { context.standardOutput.write(message.hasSuffix("\n") ? message : message + "\n") }
+            return status
+        }
+        let words = ArgusCommand.message(for: error)
+            .split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        if !words.isEmpty {
+            let command = commandPath(arguments)
+            var line = "\(command): error: " + words.joined(separator: " ")
+            if status == ArgusExitStatus.badInput { line += " (see '\(command) --help')" }
+            context.standardError.write(ErrorText.escaped(line) + "\n")
         }
         return status
+    }
+
+    /// `argus`, `argus policy info`: the subcommands named at the front of `arguments`.
+    static func commandPath(_ arguments: [String]) -> String {
+        var path = ["argus"]
+        var command: any ParsableCommand.Type = ArgusCommand.self
+        for argument in arguments {
+            guard let next = command.configuration.subcommands.first(where: { $0._commandName == argument }) else { break }
+            path.append(argument)
+            command = next
+        }
+        return path.joined(separator: " ")
     }
 
     /// ArgumentParser's exit code for `error`, with usage errors mapped to 2.
@@ -145,5 +182,47 @@ extension ArgusCommand {
     /// shadows ArgumentParser's `main()` so that every command gets Argus's exit statuses.
     public static func main() {
         Foundation.exit(CommandRunner.run(Array(CommandLine.arguments.dropFirst())))
+    }
+}
+
+/// Standard error held back until the command's outcome is known (see
+/// ``ContextualCommand/runReportingInputErrors(in:)``).
+final class HeldOutput: TextOutput, @unchecked Sendable {
+    let target: any TextOutput
+    private let lock = NSLock()
+    private var held: [String] = []
+    private var passing = false
+
+    init(_ target: any TextOutput) { self.target = target }
+
+    func write(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if passing { target.write(text) } else { held.append(text) }
+    }
+
+    /// Writes what was held and lets everything through from now on.
+    func release() {
+        lock.lock()
+        defer { lock.unlock() }
+        passing = true
+        for text in held { target.write(text) }
+        held = []
+    }
+
+    func discard() {
+        lock.lock()
+        defer { lock.unlock() }
+        held = []
+    }
+}
+
+extension CommandContext {
+    /// Lets held diagnostics through from now on (before a long run that reports progress).
+    public func releaseHeldDiagnostics() { (standardError as? HeldOutput)?.release() }
+
+    /// Whether standard error is the process's own (not a buffer in a test).
+    public var standardErrorIsProcess: Bool {
+        ((standardError as? HeldOutput)?.target ?? standardError) is FileDescriptorOutput
     }
 }
