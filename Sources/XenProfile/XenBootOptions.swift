@@ -133,8 +133,11 @@ public enum XenCommandLine {
         public var description: String { "parameter \"\(option)\" has invalid value \"\(value)\"" }
     }
 
-    /// Applies `cmdline` on top of `base` (Xen's defaults unless told otherwise).
-    public static func parse(_ cmdline: String, base: BootParameters = BootParameters()) -> (BootParameters, [Diagnostic]) {
+    /// Applies `cmdline` on top of `base` (Xen's defaults unless told otherwise), as
+    /// `version`'s parser reads it (the v2 series had its own Argo options: `parseV2Series`).
+    public static func parse(_ cmdline: String, base: BootParameters = BootParameters(),
+                             version: XenVersion = .head) -> (BootParameters, [Diagnostic]) {
+        if version == .v2Series { return parseV2Series(cmdline, base: base) }
         var parameters = base
         var diagnostics: [Diagnostic] = []
         for word in cmdline.split(separator: " ", omittingEmptySubsequences: true) {
@@ -209,5 +212,50 @@ public enum XenCommandLine {
         let rest = s.dropFirst(name.count)
         guard rest.first == "=" else { return nil }
         return parseBool(rest.dropFirst())
+    }
+
+    // MARK: The v2 series
+
+    /// The command line as the v2-series argo.c reads it (docs/XEN-PROFILES.md): `argo` is
+    /// a plain boolean option (`argo`, `no-argo`, `argo=<bool>`, `no-argo=<bool>` inverted;
+    /// any other value, `mac-permissive` included, is refused and changes nothing), and
+    /// `argo-mac=enforcing|permissive` (default enforcing) says whether wildcard rings may
+    /// be registered. `argo-mac` is a custom option: a bare `argo-mac` (value "") and
+    /// `no-argo-mac` (value "no") are refused like any unknown value, leaving the setting
+    /// as it was. `xsm=` and `flask=` are read as 4.12.0 reads them.
+    static func parseV2Series(_ cmdline: String, base: BootParameters) -> (BootParameters, [Diagnostic]) {
+        var parameters = base
+        var diagnostics: [Diagnostic] = []
+        for word in cmdline.split(separator: " ", omittingEmptySubsequences: true) {
+            let eq = word.firstIndex(of: "=")
+            let written = eq.map { word[..<$0] } ?? word[...]
+            let value = eq.map { word[word.index(after: $0)...] } ?? ""
+            let negated = written.hasPrefix("no-")
+            switch negated ? written.dropFirst(3) : written {
+            case "argo":
+                // A boolean option: no value means true; "no-" inverts what was read.
+                guard let b = value.isEmpty ? true : parseBool(value) else {
+                    diagnostics.append(.init(option: String(written), value: String(value)))
+                    continue
+                }
+                parameters.argo = negated ? !b : b
+            case "argo-mac":
+                // A custom option: "no-argo-mac" hands it "no", "no-argo-mac=x" is refused
+                // before it is called; neither is a value it knows.
+                switch negated ? (value.isEmpty ? "no" : value) : value {
+                case "enforcing" where !negated: parameters.macPermissive = false
+                case "permissive" where !negated: parameters.macPermissive = true
+                case let other: diagnostics.append(.init(option: String(written), value: String(other)))
+                }
+            default:
+                // xsm=, flask= and the rest: as 4.12.0 reads them, one word at a time so
+                // that the complaints keep the command line's order.
+                let (next, more) = parse(String(word), base: parameters, version: .release(major: 4, minor: 12, patch: 0))
+                parameters.xsm = next.xsm
+                parameters.flask = next.flask
+                diagnostics += more
+            }
+        }
+        return (parameters, diagnostics)
     }
 }

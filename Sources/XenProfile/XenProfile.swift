@@ -95,6 +95,21 @@ public struct XenProfile: Sendable, Hashable, Codable, CustomStringConvertible {
 
     static let siloArgoHooks = XenChange(commit: "599bca5884", firstReleases: [.release(major: 4, minor: 16, patch: 0)])
 
+    // MARK: What is not modelled
+
+    /// Why Argus cannot decide for this profile (one line, for a refusal with exit 2), or nil.
+    ///
+    /// The v2 series: the argo.c of the series that could be read (docs/XEN-PROFILES.md,
+    /// "v2-series") calls no XSM hook at all (no `enable`, `register_single_source`,
+    /// `register_any_source` or `send` check), and the series' own XSM patches were not
+    /// found, so which FLASK checks it made is unknown; its register op also takes page
+    /// descriptors, an ABI the engine does not model. Every decision refuses.
+    public var notModelled: String? {
+        guard version == .v2Series else { return nil }
+        if flavour != .upstream { return "the \(flavour.rawValue) flavour is not modelled for v2-series: its patches are for released Xen" }
+        return "Argo access control is not modelled for v2-series: the series' argo.c that was read makes no XSM check and its XSM patches were not found (docs/XEN-PROFILES.md, v2-series)"
+    }
+
     // MARK: Flavour patches
 
     /// OpenXT's `argo-quiet-xsm-check-during-init.patch`: the `enable` check `argo_init`

@@ -1,6 +1,10 @@
-/// A Xen version that has Argo: a release (4.12.0 onward, point releases included) or
-/// upstream `head`. Ordered: every release comes before `head`.
+/// A Xen version that has Argo: a release (4.12.0 onward, point releases included),
+/// upstream `head`, or the historical `v2-series` (the patch series that first described
+/// Argo, before its merge for 4.12). Ordered: `v2-series`, then the releases, then `head`.
 public enum XenVersion: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+    /// The 2018 "v2" patch series, as far as its published source was read
+    /// (docs/XEN-PROFILES.md, "v2-series"). Never inferred; only named.
+    case v2Series
     case release(major: Int, minor: Int, patch: Int)
     /// Upstream's newest commit (what Argus modelled before profiles existed).
     case head
@@ -13,8 +17,12 @@ public enum XenVersion: Sendable, Hashable, Comparable, CustomStringConvertible,
         return lastPatch.flatMap { branch in (0...branch.last).map { XenVersion.release(major: 4, minor: branch.minor, patch: $0) } }
     }()
 
-    /// Every version a profile may name: the releases, then `head`.
+    /// Every version inference may choose: the releases, then `head` (not the historical
+    /// series, which a user must name).
     public static let all: [XenVersion] = releases + [.head]
+
+    /// Versions that are not releases and only exist as a named profile.
+    public static let historical: [XenVersion] = [.v2Series]
 
     /// The first release with Argo.
     public static let first = XenVersion.release(major: 4, minor: 12, patch: 0)
@@ -24,6 +32,7 @@ public enum XenVersion: Sendable, Hashable, Comparable, CustomStringConvertible,
     /// `4.16.0`, `4.16` (the branch's first release), or `head`; nil for anything else.
     public init?(parsing text: String) {
         if text == "head" { self = .head; return }
+        if text == "v2-series" { self = .v2Series; return }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2 || parts.count == 3,
               let major = Int(parts[0]), let minor = Int(parts[1]),
@@ -34,19 +43,24 @@ public enum XenVersion: Sendable, Hashable, Comparable, CustomStringConvertible,
     }
 
     /// True for a release Argus knows and for `head`.
-    public var isKnown: Bool { self == .head || Self.releases.contains(self) }
+    public var isKnown: Bool { self == .head || self == .v2Series || Self.releases.contains(self) }
 
-    /// The release string the per-release FLASK definitions are looked up by.
-    public var definitionsRelease: String { description }
+    /// True for the historical `v2-series`.
+    public var isHistorical: Bool { self == .v2Series }
+
+    /// The release string the per-release FLASK definitions are looked up by. The v2
+    /// series read changes no FLASK file, so it numbers as 4.12.0, its merge target.
+    public var definitionsRelease: String { self == .v2Series ? "4.12.0" : description }
 
     public var description: String {
         switch self {
         case .head: "head"
+        case .v2Series: "v2-series"
         case .release(let a, let b, let c): "\(a).\(b).\(c)"
         }
     }
 
-    /// The `major.minor` branch, nil for head.
+    /// The `major.minor` branch, nil for head and the v2 series.
     public var branch: (major: Int, minor: Int)? {
         if case .release(let a, let b, _) = self { return (a, b) }
         return nil
@@ -54,6 +68,9 @@ public enum XenVersion: Sendable, Hashable, Comparable, CustomStringConvertible,
 
     public static func < (lhs: XenVersion, rhs: XenVersion) -> Bool {
         switch (lhs, rhs) {
+        case (.v2Series, .v2Series): false
+        case (.v2Series, _): true
+        case (_, .v2Series): false
         case (.head, _): false
         case (.release, .head): true
         case (.release(let a1, let b1, let c1), .release(let a2, let b2, let c2)): (a1, b1, c1) < (a2, b2, c2)
@@ -91,6 +108,8 @@ public struct XenChange: Sendable {
 
     /// Whether `version` has the change.
     public func isIn(_ version: XenVersion) -> Bool {
+        // The v2 series predates every release: no change made on a release branch is in it.
+        if version == .v2Series { return false }
         guard let branch = version.branch else { return true }
         if let same = firstReleases.first(where: { $0.branch.map { $0 == branch } ?? false }) { return version >= same }
         guard let newest = firstReleases.last else { return true }

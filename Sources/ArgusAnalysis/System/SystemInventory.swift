@@ -56,8 +56,8 @@ public struct BootSource: Sendable, Equatable {
 
     /// The parameters, with `hostCommandLine` (from `xl info`) standing in when the file
     /// gives no command line; and Xen's complaints about the command line.
-    public func parameters(hostCommandLine: String? = nil) -> (BootParameters, [XenCommandLine.Diagnostic]) {
-        var (parameters, diagnostics) = XenCommandLine.parse(commandLine ?? hostCommandLine ?? "")
+    public func parameters(hostCommandLine: String? = nil, version: XenVersion = .head) -> (BootParameters, [XenCommandLine.Diagnostic]) {
+        var (parameters, diagnostics) = XenCommandLine.parse(commandLine ?? hostCommandLine ?? "", version: version)
         if let argo { parameters.argo = argo }
         if let macPermissive { parameters.macPermissive = macPermissive }
         if let xsm { parameters.xsm = xsm }
@@ -132,7 +132,7 @@ public struct SystemInventory: Sendable, Equatable {
     /// Works the boot out for `profile`'s Xen: its build decides what `xsm=` and `flask=`
     /// mean. `hostCommandLine` (from `xl info`) is used when the file gives none.
     public mutating func select(_ profile: XenProfile, hostCommandLine: String? = nil, basis: String = "stated") {
-        let (parameters, diagnostics) = bootSource.parameters(hostCommandLine: hostCommandLine)
+        let (parameters, diagnostics) = bootSource.parameters(hostCommandLine: hostCommandLine, version: profile.version)
         let outcome = parameters.boot(on: profile)
         self.profile = profile
         profileBasis = basis
@@ -256,7 +256,7 @@ public struct SystemInventory: Sendable, Equatable {
         var xen = XenTable(location: SourceLocation(file: path, line: doc.line(table: "xen")))
         if let s = try doc.string(table, "version", in: "xen") {
             guard let v = XenVersion(parsing: s), v.isKnown else {
-                throw doc.error("unknown Xen version '\(s)' (\(XenVersion.first) to \(XenVersion.newestRelease), or head)", table: "xen", key: "version")
+                throw doc.error("unknown Xen version '\(s)' (\(XenVersion.first) to \(XenVersion.newestRelease), head, or v2-series)", table: "xen", key: "version")
             }
             xen.version = v
         }

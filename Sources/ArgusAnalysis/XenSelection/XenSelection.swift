@@ -35,7 +35,7 @@ public enum XenSelection {
     public static func parseSpelling(_ text: String, option: String = "--xen") throws(InputError) -> (XenVersion, XenFlavour?) {
         let parts = text.split(separator: "+", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let version = XenVersion(parsing: parts[0]), version.isKnown else {
-            throw InputError("\(option): unknown Xen version '\(parts[0])' (\(XenVersion.first) to \(XenVersion.newestRelease), or head)")
+            throw InputError("\(option): unknown Xen version '\(parts[0])' (\(XenVersion.first) to \(XenVersion.newestRelease), head, or v2-series)")
         }
         var flavour: XenFlavour?
         if parts.count == 2 {
@@ -92,6 +92,7 @@ public enum XenSelection {
             note = "argus: note: assuming \(assumed): \(inferred.reason); \(unknowns.joined(separator: "; "))"
         }
         let profile = XenProfile(version: version, flavour: flavour, arch: arch ?? .x86, xsmBuild: table.xsmBuild ?? .default)
+        if let reason = profile.notModelled { throw InputError(reason) }
         guard let definitions = FlaskDefinitions.xen(release: version.definitionsRelease) else {
             throw InputError("Argus has no FLASK definitions for Xen \(version)")
         }

@@ -6,7 +6,7 @@ import XenProfile
 /// Which Xen the answer is for (docs/XEN-PROFILES.md).
 public struct XenOptions: ParsableArguments {
     @Option(name: .customLong("xen"), help: ArgumentHelp(
-        "The Xen to predict: a release from 4.12.0 on, or head; +openxt for OpenXT's (default: the system file's [xen], else inferred).",
+        "The Xen to predict: a release from 4.12.0 on, or head; +openxt for OpenXT's; v2-series is refused (docs/XEN-PROFILES.md) (default: the system file's [xen], else inferred).",
         valueName: "version[+flavour]"))
     public var xen: String?
     @Option(name: .customLong("arch"), help: ArgumentHelp("The architecture Xen runs on: x86 (default) or arm.", valueName: "arch"))
