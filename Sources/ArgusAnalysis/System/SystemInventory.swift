@@ -288,12 +288,8 @@ struct XLConfig {
     var seclabelLine: Int?
 
     static func load(_ path: String) throws(InputError) -> XLConfig {
-        let bytes = try TOMLDocument.readBytes(path)
-        if let bad = firstInvalidUTF8Offset(bytes) {
-            let at = textPosition(of: bad, in: bytes)
-            throw InputError("not UTF-8 text (byte 0x\(String(bytes[bad], radix: 16)))", file: path, line: at.line, column: at.column)
-        }
-        let text = String(decoding: bytes, as: UTF8.self)
+        // Bounded like every TOML input, decoded like every other text input.
+        let text = try TextInput.decode(Data(try TOMLDocument.readBytes(path)), file: path)
         var config = XLConfig()
         for (n, raw) in TextInput.lines(text).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
