@@ -29,6 +29,8 @@ public struct GuestRingRecord: Sendable, Hashable {
 /// does. Obtain one with ``ArgoHypervisor/guest(_:)``.
 public final class ArgoGuest {
     public let domid: UInt16
+    /// The raw value of the last hypercall this guest made, as its register held it.
+    public internal(set) var lastReturn: Int64 = 0
     unowned let hypervisor: ArgoHypervisor
     let memory: GuestMemory
     /// Rings this guest registered successfully and has not unregistered.
@@ -83,8 +85,14 @@ public final class ArgoGuest {
     var argumentAddress: UInt64 { GuestLayout.argumentFrame << 12 }
     var frameListAddress: UInt64 { GuestLayout.frameListFrame << 12 }
 
-    func call(_ cmd: UInt32, _ arg1: UInt64, _ arg2: UInt64, _ arg3: UInt64, _ arg4: UInt64) throws(XenErrno) -> Int {
-        let result = hypervisor.hypercall(caller: domid, cmd: cmd, arg1: arg1, arg2: arg2, arg3: arg3, arg4: arg4)
+    /// Issues the hypercall; a negative result is thrown as its errno. With `asInt`, the
+    /// result is first read as a 32-bit `int`, as a Linux driver storing it in an `int` does:
+    /// that is how sendv's errors reach a 64-bit guest's driver (docs/ARGO-QUIRKS.md).
+    func call(_ cmd: UInt32, _ arg1: UInt64, _ arg2: UInt64, _ arg3: UInt64, _ arg4: UInt64,
+              asInt: Bool = false) throws(XenErrno) -> Int {
+        let raw = hypervisor.hypercall(caller: domid, cmd: cmd, arg1: arg1, arg2: arg2, arg3: arg3, arg4: arg4)
+        lastReturn = raw
+        let result = asInt ? Int64(Int32(truncatingIfNeeded: raw)) : raw
         if result < 0 {
             guard let errno = XenErrno(rawValue: Int32(-result)) else { preconditionFailure("unnamed errno \(result)") }
             throw errno
@@ -203,7 +211,7 @@ public final class ArgoGuest {
             }
             cursor += UInt64(data.count)
         }
-        return try call(ArgoABI.opSendv, sendAddress, iovArray, niov ?? UInt64(payloads.count), UInt64(messageType))
+        return try call(ArgoABI.opSendv, sendAddress, iovArray, niov ?? UInt64(payloads.count), UInt64(messageType), asInt: true)
     }
 
     private func storeAddress(_ address: UInt64, _ value: ArgoAddress) {

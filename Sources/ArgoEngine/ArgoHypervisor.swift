@@ -239,8 +239,13 @@ public final class ArgoHypervisor {
             let sendAddress = try readSendAddress(caller, arg1)
             guard arg3 <= UInt64(ArgoABI.maxIOV) else { throw .EINVAL }
             return try withGuestIOVs(caller, address: arg2, count: Int(arg3), compat: false) { (iovs) throws(XenErrno) in
-                try sendv(caller, sendAddress, iovs: iovs, messageType: UInt32(arg4),
-                          payload: GuestPayloadReader(memory: caller.memory))
+                let (source, target) = try sendvChecks(caller, sendAddress)
+                do throws(XenErrno) {
+                    return try sendvDeliver(caller, source: source, destination: sendAddress.destination, target: target,
+                                            iovs: iovs, messageType: UInt32(arg4), payload: GuestPayloadReader(memory: caller.memory))
+                } catch {
+                    return Self.sendvReturnToNativeGuest(error)
+                }
             }
         case ArgoABI.opNotify:
             guard arg2 == 0, arg3 == 0, arg4 == 0 else { throw .EINVAL }

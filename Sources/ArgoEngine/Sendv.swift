@@ -76,6 +76,15 @@ extension ArgoHypervisor {
     /// signals the destination. Returns the payload length.
     func sendv<Reader: PayloadReader>(_ sender: Domain, _ addresses: ArgoSendAddress, iovs: UnsafeBufferPointer<ArgoIOV>,
                                       messageType: UInt32, payload: Reader) throws(XenErrno) -> Int {
+        let (source, target) = try sendvChecks(sender, addresses)
+        return try sendvDeliver(sender, source: source, destination: addresses.destination, target: target, iovs: iovs,
+                                messageType: messageType, payload: payload)
+    }
+
+    /// The checks sendv makes before it takes the Argo lock; their errors come back negative.
+    /// Returns the source address (DOMID_ANY made the sender) and the destination domain.
+    @inline(__always)
+    func sendvChecks(_ sender: Domain, _ addresses: ArgoSendAddress) throws(XenErrno) -> (ArgoAddress, Domain) {
         var source = addresses.source
         let destination = addresses.destination
         if source.pad != 0 || destination.pad != 0 { throw .EINVAL }
@@ -84,6 +93,16 @@ extension ArgoHypervisor {
         guard let target = domain(destination.domainID) else { throw .ESRCH }
         try checkSend(sender, to: target)
         try checkFirewall(sender, source, destination)
+        return (source, target)
+    }
+
+    /// The rest of sendv. Its errors reach sendv's last line, `return ret < 0 ? ret : len`,
+    /// whose type is `unsigned int`: a 64-bit guest gets them as large positive numbers
+    /// (`sendvReturnToNativeGuest`), a 32-bit guest (compat, `int`) as negative ones.
+    @inline(__always)
+    func sendvDeliver<Reader: PayloadReader>(_ sender: Domain, source: ArgoAddress, destination: ArgoAddress, target: Domain,
+                                             iovs: UnsafeBufferPointer<ArgoIOV>, messageType: UInt32,
+                                             payload: Reader) throws(XenErrno) -> Int {
         guard sender.argo != nil else { throw .ENODEV }
         guard let targetArgo = target.argo else { throw .ECONNREFUSED }
         guard let ring = targetArgo.findRing(owner: target.domid, aport: destination.aport, sender: sender.domid) else {
@@ -106,5 +125,12 @@ extension ArgoHypervisor {
         statistics.payloadBytesDelivered += Int(length)
         signal(target)
         return Int(length)
+    }
+
+    /// What `do_argo_op` returns to a 64-bit guest for an error that went through sendv's
+    /// last line: the negative errno converted to `unsigned int`, then widened to `long`
+    /// (-ECONNREFUSED becomes 4294967185). docs/ARGO-QUIRKS.md, "sendv's unsigned return".
+    static func sendvReturnToNativeGuest(_ error: XenErrno) -> Int {
+        Int(UInt32(bitPattern: -error.rawValue))
     }
 }

@@ -140,9 +140,14 @@ struct RandomHypercallRun {
             for offset in stride(from: UInt64(0), to: 0x100, by: 8) { try? memory.store64(RawGuest.scratch + offset, rng.next() & (chance(50) ? 0xFFFF_FFFF : .max)) }
             let result = hv.hypercall(caller: actor, cmd: 3, arg1: pick([RawGuest.scratch, garbage64()]), arg2: pick([RawGuest.scratch + 0x40, garbage64()]),
                                       arg3: pick([0, 1, 8, 9, garbage64()]), arg4: garbage64())
-            #expect(result < 0 || result <= Int64(ArgoABI.maxMessageSize))
-            count(result)
-            if result >= 0 { tainted.formUnion(hv.registeredRings.map(\.id)) }   // a garbage message we cannot predict landed somewhere
+            // A 64-bit guest gets a length, an early error (negative), or an error from sendv's
+            // last line as an unsigned int (2^32 - errno); a driver's int reads the last two alike.
+            let asInt = Int64(Int32(truncatingIfNeeded: result))
+            let lateError = result > Int64(UInt32.max) - 4096 && result <= Int64(UInt32.max)
+                && XenErrno(rawValue: Int32(-asInt)) != nil
+            #expect(result < 0 || result <= Int64(ArgoABI.maxMessageSize) || lateError, "\(result)")
+            count(asInt)
+            if asInt >= 0 { tainted.formUnion(hv.registeredRings.map(\.id)) }   // a garbage message we cannot predict landed somewhere
         case 60 ..< 72:  // notify
             let count = Int.random(in: 0 ... 4, using: &rng)
             let entries = (0 ..< count).map { _ in

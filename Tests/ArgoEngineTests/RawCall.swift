@@ -58,6 +58,10 @@ struct RawGuest {
 
 func ret(_ errno: XenErrno) -> Int64 { errno.hypercallReturn }
 
+/// What a 64-bit guest's register holds for an error that reached sendv's last line
+/// (`ret < 0 ? ret : len` has type unsigned int): 2^32 - errno, e.g. 4294967185 for ECONNREFUSED.
+func lateSendvRet(_ errno: XenErrno) -> Int64 { Int64(UInt32(bitPattern: -errno.rawValue)) }
+
 /// A decider whose answers can change, to model a policy reload.
 final class SwitchableDecider: FlaskArgoDecider, @unchecked Sendable {
     var table: TableDecider

@@ -19,10 +19,29 @@ import Testing
         #expect(send(address(0, 1), ArgoAddress(aport: 1, domainID: 1, pad: 1)) == ret(.EINVAL))
         #expect(send(address(2, 1), address(1, 1)) == ret(.EPERM))        // spoofed source
         #expect(send(address(0, 1), address(99, 1)) == ret(.ESRCH))
-        #expect(send(address(0, 1), address(1, 2)) == ret(.ECONNREFUSED)) // no such ring
-        #expect(send(address(0, 1), address(1, 1), [([1], 0), ([2], 7)]) == ret(.EINVAL))   // iov pad
+        // From here on sendv's last line returns the error as an unsigned int (a 64-bit guest).
+        #expect(send(address(0, 1), address(1, 2)) == lateSendvRet(.ECONNREFUSED)) // no such ring
+        #expect(lateSendvRet(.ECONNREFUSED) == 4_294_967_185)
+        #expect(send(address(0, 1), address(1, 1), [([1], 0), ([2], 7)]) == lateSendvRet(.EINVAL))   // iov pad
         #expect(send(address(any, 1), address(1, 1)) == 2)
         #expect(hv.drainSignals() == [1, 1])
+    }
+
+    /// The same late error, raw, for a 64-bit guest (unsigned int widened to long) and a
+    /// 32-bit guest (compat_argo_op returns int): docs/ARGO-QUIRKS.md, "sendv's unsigned return".
+    @Test func lateErrorsByGuestWidth() throws {
+        let hv = makeWorld(compat: [2])
+        let native = RawGuest(hv, 1)
+        let (s1, i1) = native.layoutSend(src: address(1, 1), dst: address(0, 9), iovs: [(data: [1], pad: 0)])
+        #expect(native.call(3, s1, i1, 1, 0) == 4_294_967_185, "no ring: -ECONNREFUSED as unsigned int")
+        #expect(errno { _ = try hv.guest(2).sendv(source: address(2, 1), destination: address(0, 9), iovs: [[1]], messageType: 0) } == .ECONNREFUSED)
+        #expect(hv.guest(2).lastReturn == ret(.ECONNREFUSED), "a 32-bit guest: compat_argo_op's int is negative")
+        // Early errors are negative for both.
+        let (s3, i3) = native.layoutSend(src: address(1, 1), dst: address(99, 9), iovs: [(data: [1], pad: 0)])
+        #expect(native.call(3, s3, i3, 1, 0) == ret(.ESRCH))
+        // The guest client reads the result as a driver's int: the errno again.
+        #expect(errno { _ = try hv.guest(1).sendv(source: address(1, 1), destination: address(0, 9), iovs: [[1]], messageType: 0) } == .ECONNREFUSED)
+        #expect(hv.guest(1).lastReturn == 4_294_967_185)
     }
 
     @Test func iovLengthLimits() throws {
@@ -32,13 +51,13 @@ import Testing
         let (send, iovs) = g.layoutSend(src: address(0, 1), dst: address(1, 1), iovs: [([], 0), ([], 0)])
         // Lengths are claimed; the data is never read because the checks fail first.
         try g.memory.store32(iovs + 8, ArgoABI.maxMessageSize + 1)
-        #expect(g.call(3, send, iovs, 2, 0) == ret(.EINVAL))
+        #expect(g.call(3, send, iovs, 2, 0) == lateSendvRet(.EINVAL))
         try g.memory.store32(iovs + 8, ArgoABI.maxMessageSize)
         try g.memory.store32(iovs + 24, 1)
-        #expect(g.call(3, send, iovs, 2, 0) == ret(.EMSGSIZE))
+        #expect(g.call(3, send, iovs, 2, 0) == lateSendvRet(.EMSGSIZE))
         try g.memory.store32(iovs + 8, 225)
         try g.memory.store32(iovs + 24, 0)
-        #expect(g.call(3, send, iovs, 2, 0) == ret(.EMSGSIZE))   // 16 + 240 >= 256: never fits this ring
+        #expect(g.call(3, send, iovs, 2, 0) == lateSendvRet(.EMSGSIZE))   // 16 + 240 >= 256: never fits this ring
         try g.memory.store32(iovs + 8, 224)
         #expect(g.call(3, send, iovs, 2, 0) == 224)              // 16 + 224 < 256: fits an empty ring
         // A payload pointer into a hole faults after the header went in; tx_ptr does not move.
@@ -47,7 +66,7 @@ import Testing
         try g.memory.store64(iovs, 0xdead_0000)
         try g.memory.store32(iovs + 8, 5)
         try g.memory.store32(iovs + 24, 0)
-        #expect(g.call(3, send, iovs, 2, 0) == ret(.EFAULT))
+        #expect(g.call(3, send, iovs, 2, 0) == lateSendvRet(.EFAULT))
         #expect(hv.snapshot(of: 1)?.rings.first?.txPtr == 0)
         #expect(hv.drainSignals() == [1])                          // only the earlier success signalled
     }

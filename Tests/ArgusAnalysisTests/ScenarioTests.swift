@@ -72,6 +72,20 @@ func simulate(_ yaml: String, settings: ArgoBootSettings = ArgoBootSettings()) t
         #expect(result.trace[0].hasSuffix(#""expect":0,"expect_met":false}"#))
     }
 
+    /// sendv's late errors: `ret` is the raw value a 64-bit guest's register holds, `ret_int32`
+    /// and `errno` what its driver reads; `expect` matches the int view, `expect_raw` the raw one.
+    @Test func rawAndIntViewsOfSendv() throws {
+        let (result, _) = try simulate("""
+        steps:
+          - {op: sendv, domain: a1, src: {domain: a1, aport: 1}, dst: {domain: dom0, aport: 77}, iov: ["x"], expect: -ECONNREFUSED, expect_raw: 4294967185}
+          - {op: sendv, domain: a1, src: {domain: a1, aport: 1}, dst: {domain: dom0, aport: 77}, iov: ["x"], expect_raw: -ECONNREFUSED}
+        """)
+        #expect(result.trace[0].contains(#""ret":4294967185,"ret_int32":-111,"errno":"ECONNREFUSED""#), "\(result.trace[0])")
+        #expect(result.trace[0].hasSuffix(#""expect":-111,"expect_raw":4294967185,"expect_met":true}"#), "\(result.trace[0])")
+        #expect(result.summary.expectationMismatches == 1 && result.summary.mismatchLines == [3])
+        #expect(result.summary.failuresByErrno["ECONNREFUSED"] == 2, "failures are counted from the int view")
+    }
+
     @Test func ringDumpHoldsHeaderAndData() throws {
         let (_, simulator) = try simulate("""
         steps:

@@ -90,8 +90,12 @@ public enum ScenarioOperation: Sendable, Hashable {
 /// One step with where it came from and what it should return.
 public struct ScenarioStep: Sendable, Hashable {
     public var operation: ScenarioOperation
-    /// Expected return value (≥ 0, or a negated errno), if given.
+    /// Expected return value (≥ 0, or a negated errno), if given; compared with the result
+    /// read as the guest's 32-bit `int`, as its driver reads it.
     public var expect: Int64?
+    /// Expected raw 64-bit return value (`expect_raw`), if given: what the guest's register
+    /// holds (sendv's late errors reach a 64-bit guest as 2^32 - errno).
+    public var expectRaw: Int64? = nil
     /// 1-based line in the scenario file.
     public var line: Int
 }

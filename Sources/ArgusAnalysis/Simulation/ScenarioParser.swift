@@ -215,15 +215,15 @@ struct FieldReader {
         }
     }
 
-    /// `expect`: a number or `-ENAME`.
-    func expectation(_ node: Node) throws(InputError) -> Int64 {
-        let text = try string(node, "expect").trimmingSpaces()
+    /// `expect` / `expect_raw`: a number or `-ENAME`.
+    func expectation(_ node: Node, key: String = "expect") throws(InputError) -> Int64 {
+        let text = try string(node, key).trimmingSpaces()
         if text.hasPrefix("-E") || text.hasPrefix("E") {
             let name = text.hasPrefix("-") ? String(text.dropFirst()) : text
             guard let errno = XenErrno(name: name) else { throw fail("unknown errno '\(name)'", node) }
             return errno.hypercallReturn
         }
-        guard let value = Self.parseInteger(text) else { throw fail("'expect' must be a number or -ENAME", node) }
+        guard let value = Self.parseInteger(text) else { throw fail("'\(key)' must be a number or -ENAME", node) }
         return value
     }
 
@@ -232,9 +232,10 @@ struct FieldReader {
         let map = try mapping(node, "a step")
         guard let opNode = map["op"] else { throw fail("a step needs 'op'", node) }
         let op = try string(opNode, "op")
-        let common: Set<String> = ["op", "expect"]
+        let common: Set<String> = ["op", "expect", "expect_raw"]
         let line = node.mark?.line ?? 0
         let expect = try map["expect"].map { (value) throws(InputError) in try expectation(value) }
+        let expectRaw = try map["expect_raw"].map { (value) throws(InputError) in try expectation(value, key: "expect_raw") }
         func allow(_ keys: Set<String>) throws(InputError) { try rejectUnknown(map, allowed: common.union(keys), what: "\(op) step") }
         let operation: ScenarioOperation
         switch op {
@@ -308,7 +309,7 @@ struct FieldReader {
         default:
             throw fail("unknown op '\(op)'", opNode)
         }
-        return ScenarioStep(operation: operation, expect: expect, line: line)
+        return ScenarioStep(operation: operation, expect: expect, expectRaw: expectRaw, line: line)
     }
 
     func boolean(_ node: Node, _ key: String) throws(InputError) -> Bool {
