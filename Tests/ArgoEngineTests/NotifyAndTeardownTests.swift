@@ -143,6 +143,27 @@ import Testing
         #expect(hv.snapshot(of: 1)?.ringCount == 0)
     }
 
+    /// Quirk 5 cannot be seen in a release build: the new domain's own registration adds the
+    /// entry that removes its ring when the partner goes, so every state a guest can see is
+    /// the one a world without the stale entry reaches. Only the stale entry itself differs
+    /// (a debug build would trip partner_rings_remove's assertion on it).
+    @Test func staleSendInfoIsInvisibleInAReleaseBuild() throws {
+        let stale = makeWorld(), clean = makeWorld()
+        try stale.guest(1).registerRing(aport: 9, partner: 2, length: 64)
+        stale.destroyDomain(1)
+        clean.destroyDomain(1)
+        for hv in [stale, clean] {
+            try hv.createDomain(ArgoDomainSpec(domid: 1))
+            try hv.guest(1).registerRing(aport: 9, partner: 2, length: 64)
+        }
+        #expect(stale.snapshot(of: 2)?.sendInfos.count == 2 && clean.snapshot(of: 2)?.sendInfos.count == 1)
+        #expect(stale.snapshot(of: 1) == clean.snapshot(of: 1))
+        for hv in [stale, clean] { hv.destroyDomain(2) }
+        #expect(stale.snapshot(of: 1) == clean.snapshot(of: 1))
+        #expect(stale.snapshot(of: 1)?.rings.isEmpty == true && stale.snapshot(of: 1)?.ringCount == 0)
+        #expect(stale.drainSignals() == clean.drainSignals())
+    }
+
     @Test func softResetKeepsArgoButDropsEverything() throws {
         let hv = makeWorld()
         try hv.guest(1).registerRing(aport: 1, partner: 0, length: 64)
