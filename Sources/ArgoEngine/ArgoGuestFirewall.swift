@@ -25,27 +25,14 @@ extension ArgoGuest {
 
     /// `viptables -L`: up to 8 rules from `offset`; call again with the offset moved on.
     public func viptablesList(offset: UInt32 = 0) throws(XenErrno) -> [VIPTablesRule] {
-        try? memory.store32(argumentAddress + UInt64(VIPTables.listSize * VIPTablesRule.size), offset)
+        try memory.store32(argumentAddress + UInt64(VIPTables.countOffset), offset)
         _ = try call(ArgoABI.opVIPTablesList, argumentAddress, 0, 0, 0)
-        let bytes = try memory.readBytes(argumentAddress, count: VIPTables.listStructSize)
-        func word(_ i: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 | UInt64(bytes[i + $1]) << (8 * UInt64($1)) } }
-        let count = Int(word(VIPTables.listSize * VIPTablesRule.size, 4))
-        return (0..<min(count, VIPTables.listSize)).map { n in
-            let base = n * VIPTablesRule.size
-            func address(_ at: Int) -> ArgoAddress {
-                ArgoAddress(aport: UInt32(word(at, 4)), domainID: UInt16(word(at + 4, 2)), pad: UInt16(word(at + 6, 2)))
-            }
-            return VIPTablesRule(source: address(base), destination: address(base + 8), accept: UInt32(word(base + 16, 4)))
-        }
+        return VIPTables.decodeList(try memory.readBytes(argumentAddress, count: VIPTables.listStructSize))
     }
 
     private func storeRule(_ rule: VIPTablesRule) throws(XenErrno) {
-        for (n, a) in [rule.source, rule.destination].enumerated() {
-            let at = argumentAddress + UInt64(8 * n)
-            try memory.store32(at, a.aport)
-            try memory.store16(at + 4, a.domainID)
-            try memory.store16(at + 6, a.pad)
-        }
+        try memory.store64(argumentAddress, rule.source.word)
+        try memory.store64(argumentAddress + 8, rule.destination.word)
         try memory.store32(argumentAddress + 16, rule.accept)
     }
 }

@@ -223,6 +223,12 @@ public final class GuestMemory {
         return UInt32(littleEndian: value)
     }
 
+    public func load64(_ address: UInt64) throws(XenErrno) -> UInt64 {
+        var value: UInt64 = 0
+        try withUnsafeMutableBytes(of: &value) { (buffer) throws(XenErrno) in try read(address, into: buffer) }
+        return UInt64(littleEndian: value)
+    }
+
     public func store32(_ address: UInt64, byHypervisor: Bool = false, _ value: UInt32) throws(XenErrno) {
         var little = value.littleEndian
         try withUnsafeBytes(of: &little) { (buffer) throws(XenErrno) in try write(address, from: buffer, byHypervisor: byHypervisor) }

@@ -22,17 +22,24 @@ public struct ArgoSendAddress: Sendable, Hashable {
     }
 }
 
+extension ArgoAddress {
+    /// A `xen_argo_addr_t` read as one 64-bit word: aport, then domain_id, then pad.
+    init(word: UInt64) {
+        self.init(aport: UInt32(truncatingIfNeeded: word), domainID: UInt16(truncatingIfNeeded: word >> 32),
+                  pad: UInt16(truncatingIfNeeded: word >> 48))
+    }
+
+    /// The address as that word.
+    var word: UInt64 { UInt64(aport) | UInt64(domainID) << 32 | UInt64(pad) << 48 }
+}
+
 extension ArgoHypervisor {
     /// Copies a `xen_argo_send_addr_t` in from the caller's memory.
     func readSendAddress(_ caller: Domain, _ address: UInt64) throws(XenErrno) -> ArgoSendAddress {
         var raw = (UInt64(0), UInt64(0))
         try withUnsafeMutableBytes(of: &raw) { (buffer) throws(XenErrno) in try caller.memory.read(address, into: buffer) }
-        func decode(_ word: UInt64) -> ArgoAddress {
-            let value = UInt64(littleEndian: word)
-            return ArgoAddress(aport: UInt32(truncatingIfNeeded: value), domainID: UInt16(truncatingIfNeeded: value >> 32),
-                               pad: UInt16(truncatingIfNeeded: value >> 48))
-        }
-        return ArgoSendAddress(source: decode(raw.0), destination: decode(raw.1))
+        return ArgoSendAddress(source: ArgoAddress(word: UInt64(littleEndian: raw.0)),
+                               destination: ArgoAddress(word: UInt64(littleEndian: raw.1)))
     }
 
     /// Copies `count` iovs in from guest memory (native 16-byte or compat

@@ -48,6 +48,33 @@ public struct VIPTables: Sendable, Equatable {
     public static let listSize = 8
     /// `xen_argo_viptables_list_t`: 8 rules, then `nrules`.
     public static let listStructSize = listSize * VIPTablesRule.size + 4
+    static let countOffset = listSize * VIPTablesRule.size
+
+    /// The list structure holding `rules` (at most 8; the rest zero) and their count.
+    static func encodeList(_ rules: [VIPTablesRule]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: listStructSize)
+        func put(_ value: UInt64, _ bytes: Int, at offset: Int) {
+            for k in 0..<bytes { out[offset + k] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(k))) }
+        }
+        for (n, rule) in rules.prefix(listSize).enumerated() {
+            let base = n * VIPTablesRule.size
+            put(rule.source.word, 8, at: base)
+            put(rule.destination.word, 8, at: base + 8)
+            put(UInt64(rule.accept), 4, at: base + 16)
+        }
+        put(UInt64(min(rules.count, listSize)), 4, at: countOffset)
+        return out
+    }
+
+    /// The rules a list structure holds (its count first, at most 8).
+    static func decodeList(_ bytes: [UInt8]) -> [VIPTablesRule] {
+        func word(_ i: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 | UInt64(bytes[i + $1]) << (8 * UInt64($1)) } }
+        return (0..<min(Int(word(countOffset, 4)), listSize)).map { n in
+            let base = n * VIPTablesRule.size
+            return VIPTablesRule(source: ArgoAddress(word: word(base, 8)), destination: ArgoAddress(word: word(base + 8, 8)),
+                                 accept: UInt32(word(base + 16, 4)))
+        }
+    }
 
     /// `viptables_add`: position 1 is the head; the position is decremented once, then the
     /// list is walked while it is non-zero, so 0, a negative position or one past the end
@@ -124,46 +151,23 @@ extension ArgoHypervisor {
 
     /// The rule at `address`, field by field as `copy_field_from_guest` reads it.
     func readVIPTablesRule(_ caller: Domain, _ address: UInt64) throws(XenErrno) -> VIPTablesRule {
-        func address8(_ offset: UInt64) throws(XenErrno) -> ArgoAddress {
-            let bytes = try caller.memory.readBytes(address &+ offset, count: 8)
-            func word(_ i: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 | UInt64(bytes[i + $1]) << (8 * UInt64($1)) } }
-            return ArgoAddress(aport: UInt32(word(0, 4)), domainID: UInt16(word(4, 2)), pad: UInt16(word(6, 2)))
-        }
-        let source = try address8(0)
-        let destination = try address8(8)
-        let accept = try caller.memory.readBytes(address &+ 16, count: 4).enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
-        return VIPTablesRule(source: source, destination: destination, accept: accept)
+        let source = ArgoAddress(word: try caller.memory.load64(address))
+        let destination = ArgoAddress(word: try caller.memory.load64(address &+ 8))
+        return VIPTablesRule(source: source, destination: destination, accept: try caller.memory.load32(address &+ 16))
     }
 
     /// `viptables_list`: skips the caller's `nrules` rules (past the end: -EFAULT), then
     /// writes up to 8 rules and how many it wrote over the whole structure.
     func listVIPTables(_ caller: Domain, _ address: UInt64) throws(XenErrno) {
-        let countBytes = try caller.memory.readBytes(address &+ UInt64(VIPTablesRule.size * VIPTables.listSize), count: 4)
-        var skip = countBytes.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+        var skip = try caller.memory.load32(address &+ UInt64(VIPTables.countOffset))
         var index = 0
         while skip != 0 && index < firewall.rules.count {
             index += 1
             skip -= 1
         }
         guard skip == 0 else { throw .EFAULT }
-        var out = [UInt8](repeating: 0, count: VIPTables.listStructSize)
-        var written = 0
-        func put(_ value: UInt64, _ bytes: Int, at offset: Int) {
-            for k in 0..<bytes { out[offset + k] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(k))) }
-        }
-        while written < VIPTables.listSize && index < firewall.rules.count {
-            let rule = firewall.rules[index], base = written * VIPTablesRule.size
-            for (n, a) in [rule.source, rule.destination].enumerated() {
-                put(UInt64(a.aport), 4, at: base + 8 * n)
-                put(UInt64(a.domainID), 2, at: base + 8 * n + 4)
-                put(UInt64(a.pad), 2, at: base + 8 * n + 6)
-            }
-            put(UInt64(rule.accept), 4, at: base + 16)
-            written += 1
-            index += 1
-        }
-        put(UInt64(written), 4, at: VIPTables.listSize * VIPTablesRule.size)
-        try caller.memory.writeBytes(address, out)
+        let rules = Array(firewall.rules[index...].prefix(VIPTables.listSize))
+        try caller.memory.writeBytes(address, VIPTables.encodeList(rules))
     }
 
     /// The check sendv makes after the XSM send check: a rejected message is `-EPERM` and
