@@ -50,16 +50,19 @@ let package = Package(
         // Argo device nodes (the decision table, libselinux labels, live mode).
         .target(name: "ArgusGuest", dependencies: ["CSELinux", "DecisionTable", "Flask", "Sepol"]),
         .target(name: "ArgoEngine", dependencies: ["DecisionTable", "Flask", "XenProfile"]),
+        // OpenXT's firewall as configured: its two rule syntaxes and the toolstack's reduction
+        // of per-VM rules to the hypervisor's global rule list, each rule with its origin.
+        .target(name: "ArgusFirewall", dependencies: ["ArgoEngine", "Flask"]),
         .target(
             name: "ArgusAnalysis",
-            dependencies: ["ArgoEngine", "DecisionTable", "Flask", "XenProfile", "TOMLReader", "Yams"]
+            dependencies: ["ArgoEngine", "ArgusFirewall", "DecisionTable", "Flask", "XenProfile", "TOMLReader", "Yams"]
         ),
         // What any valid label could reach: exposure over every context, boolean and relation.
         .target(name: "ArgusExposure", dependencies: ["ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "XenProfile"]),
         .target(
             name: "ArgusCommands",
             dependencies: [
-                "ArgusAnalysis", "ArgusExposure", "ArgoEngine", "ArgusGuest", "DecisionTable", "Flask", "XenProfile",
+                "ArgusAnalysis", "ArgusExposure", "ArgoEngine", "ArgusFirewall", "ArgusGuest", "DecisionTable", "Flask", "XenProfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -83,19 +83,25 @@ public struct AuditCommand: ContextualCommand {
 
     @Flag(help: "Text: list every channel on its own line instead of a summary per source domain.")
     public var verbose = false
+    @Flag(help: "Services: for every ring the system file declares ([[domain.ring]]) and every sender, whether a message lands and which gate or firewall rule decides (CSV: the service rows only).")
+    public var services = false
+    @Option(name: .customLong("source-port"), help: ArgumentHelp("With --services: the source port senders use (default: any port they could pick).", valueName: "port"))
+    public var sourcePort: UInt32?
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     public var output: String?
 
     public init() {}
 
     public func run(in context: CommandContext) throws {
+        if sourcePort != nil && !services { throw InputError("only with --services", option: "--source-port") }
         let system = try options.resolve(in: context)
         let audit = ArgoAudit(system)
+        let serviceAudit = services ? ServiceAudit(audit, sourcePort: sourcePort) : nil
         let policyPath = options.policy.policy
         // Every format but the HTML page grows with the pairs: it streams, to the file or to
         // standard output, as it is rendered.
         if format == .html {
-            let page = AuditHTMLRenderer.render(audit, policyPath: policyPath)
+            let page = AuditHTMLRenderer.render(audit, policyPath: policyPath, sections: serviceAudit.map { [ServiceRenderer.html($0)] } ?? [])
             if let output { try writeAtomically(Array(page.utf8), to: output) } else { context.standardOutput.write(page) }
             return
         }
@@ -103,11 +109,15 @@ public struct AuditCommand: ContextualCommand {
             && context.standardOutput is FileDescriptorOutput
         try streamOutput(output, in: context) { sink in
             switch format {
-            case .json: AuditRenderer.json(audit, policyPath: policyPath, explain: explain, to: sink)
-            case .csv: AuditRenderer.csv(audit, to: sink)
+            case .json:
+                AuditRenderer.json(audit, policyPath: policyPath, explain: explain,
+                                   extra: serviceAudit.map { [("services", ServiceRenderer.json($0))] } ?? [], to: sink)
+            case .csv:
+                if let serviceAudit { ServiceRenderer.csv(serviceAudit, to: sink) } else { AuditRenderer.csv(audit, to: sink) }
             case .dot: AuditRenderer.dot(audit, to: sink)
             case .text:
                 AuditRenderer.text(audit, policyPath: policyPath, color: color, verbose: verbose, to: sink)
+                if let serviceAudit { ServiceRenderer.text(serviceAudit, to: sink) }
                 if explain { AuditRenderer.explanations(audit, to: sink) }
             case .html: break
             }

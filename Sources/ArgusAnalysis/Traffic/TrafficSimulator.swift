@@ -37,6 +37,7 @@ public final class TrafficSimulator {
         var random = SeededRandom(seed: configuration.seed)
         topology = TrafficTopology(system: system, configuration: configuration, random: &random)
         hypervisor = ArgoHypervisor(settings: ArgoBootSettings(system.boot, profile: system.profile, decider: TableDecider(system: system)))
+        if system.inventory.hasFirewall { hypervisor.installFirewall(system.inventory.firewall.ruleList().rules) }
         let rings = topology.rings.count, domains = topology.domains.count
         registered = [Bool](repeating: false, count: rings)
         readers = [ArgoRingReader?](repeating: nil, count: rings)
