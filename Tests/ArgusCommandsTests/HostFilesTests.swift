@@ -150,15 +150,15 @@ import TestSupport
         #expect(builtAsDM.domains[1].buildLabel == dm && builtAsDM.hasBuildLabel(1))
         #expect(!ArgoAudit(builtAsDM).domains[1].argo, "no Argo state: argo_init denied for the build label")
         #expect(!ArgoAudit(builtAsDM).has(.send, 0, 1), "and nobody can reach it")
-        #expect(text.contains("created with init_seclabel \(dm): argo_init checks enable with that label"), text)
-        #expect(text.contains("at creation: flask: avc_has_perm(\(dm) -> "), text)
-        #expect(text.contains("g has no Argo state"), text)
+        #expect(text.contains("created with init_seclabel \(dm): argo_init checks enable with that label"), "\(text)")
+        #expect(text.contains("at creation: flask: avc_has_perm(\(dm) -> "), "\(text)")
+        #expect(text.contains("g has no Argo state"), "\(text)")
         let (runsAsDM, text2) = try system(initLabel: tenant, label: dm)
         let audit = ArgoAudit(runsAsDM)
         #expect(audit.domains[1].argo, "state from the build label")
         #expect(!audit.has(.send, 1, 0) && !audit.domains[1].registerAnySource, "but its own calls fail the enable check")
-        #expect(text2.contains("relabelled to \(dm) before it runs: every Argo call checks enable again"), text2)
-        #expect(text2.contains("its calls fail at the enable check"), text2)
+        #expect(text2.contains("relabelled to \(dm) before it runs: every Argo call checks enable again"), "\(text2)")
+        #expect(text2.contains("its calls fail at the enable check"), "\(text2)")
         // init_seclabel alone is the label for good (xl relabels only when seclabel is given too).
         let alone = try XLConfig.parse("name = 'g'\ninit_seclabel = '\(dm)'\n", path: "g.cfg")
         var spec = DomainSpec(name: "g", domid: 1, label: "")
@@ -192,12 +192,12 @@ import TestSupport
         try withFiles(files) { dir in
             let path = dir.appendingPathComponent("s.toml").path
             let json = runArgus(["audit", policy, "--system", path, "--format", "json"])
-            #expect(json.status == 0 && json.out.contains(#""label": "tenant_a_u:vm_r:tenant_a_t", "build_label": "system_u:system_r:dm_dom_t", "argo": false"#), json.out)
+            #expect(json.status == 0 && json.out.contains(#""label": "tenant_a_u:vm_r:tenant_a_t", "build_label": "system_u:system_r:dm_dom_t", "argo": false"#), "\(json.out)")
             let text = runArgus(["audit", policy, "--system", path])
-            #expect(text.out.contains("(built as system_u:system_r:dm_dom_t: Argo state decided with it)"), text.out)
+            #expect(text.out.contains("(built as system_u:system_r:dm_dom_t: Argo state decided with it)"), "\(text.out)")
             let sim = runArgus(["simulate", policy, "--system", path, "--scenario", dir.appendingPathComponent("s.yaml").path])
             #expect(sim.status == 2 && sim.out.isEmpty, "\(sim.err)")
-            #expect(sim.err.hasPrefix(dir.appendingPathComponent("g.cfg").path + ":3:17: error: domain 'g' is built with init_seclabel"), sim.err)
+            #expect(sim.err.hasPrefix(dir.appendingPathComponent("g.cfg").path + ":3:17: error: domain 'g' is built with init_seclabel"), "\(sim.err)")
         }
     }
 }

@@ -36,6 +36,14 @@ import TestSupport
             let dir = examples.appendingPathComponent("openxt/dom0-selinux")
             return (["guest-policy", dir.appendingPathComponent("policy.conf").path,
                      "--file-contexts", dir.appendingPathComponent("file_contexts").path], [0])
+        case "host/system.toml":
+            return (["audit", policy, "--system", path, "--format", "json"], [0])
+        case _ where relative.hasPrefix("host/vms/") && relative.hasSuffix(".cfg"):
+            // Read through examples/host/system.toml (xl_dir).
+            return (["audit", policy, "--system", examples.appendingPathComponent("host/system.toml").path], [0])
+        case "host/xl-list.txt", "host/xl-info.txt":
+            return (["audit", policy, "--system-from-xl-list", examples.appendingPathComponent("host/xl-list.txt").path,
+                     "--xl-info", examples.appendingPathComponent("host/xl-info.txt").path, "--format", "json"], [0])
         case _ where relative.hasPrefix("vms/") && relative.hasSuffix(".cfg"):
             // Read through examples/system.toml, which names it.
             return (["audit", policy, "--system", system], [0])

@@ -213,8 +213,8 @@ public struct SystemInventory: Sendable, Equatable {
                                            "uuid", "vm_type", "stubdom", "seamless", "argo_firewall_rules", "ring"],
                               name: "domain", index: i)
             var name = try doc.string(t, "name", in: "domain", index: i)
-            var label = try doc.string(t, "label", in: "domain", index: i)
-            var labelLocation = label == nil ? nil : doc.location(table: "domain", index: i, key: "label")
+            let label = try doc.string(t, "label", in: "domain", index: i)
+            let labelLocation = label == nil ? nil : doc.location(table: "domain", index: i, key: "label")
             var config: XLConfig?
             if let xl = try doc.string(t, "xl", in: "domain", index: i) {
                 let loaded = try loadXLConfig(doc, xl, baseDirectory: baseDirectory, at: doc.location(table: "domain", index: i, key: "xl"))
