@@ -36,6 +36,8 @@ import TestSupport
             let dir = examples.appendingPathComponent("openxt/dom0-selinux")
             return (["guest-policy", dir.appendingPathComponent("policy.conf").path,
                      "--file-contexts", dir.appendingPathComponent("file_contexts").path], [0])
+        case "openxt/system.toml":
+            return (["audit", Fixtures.root.appendingPathComponent("policy/openxt").path, "--system", path, "--services"], [0])
         case "host/system.toml":
             return (["audit", policy, "--system", path, "--format", "json"], [0])
         case _ where relative.hasPrefix("host/vms/") && relative.hasSuffix(".cfg"):
