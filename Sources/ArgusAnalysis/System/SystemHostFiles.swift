@@ -152,8 +152,10 @@ extension SystemInventory {
         let place = config.stubdomainLocation ?? SourceLocation(file: config.path)
         if let stated = domains.first(where: { $0.target == guest.name }) {
             if let label = config.stubdomainSeclabel, label != stated.label {
-                throw InputError("the xl config labels the stub domain '\(label)', but the system file's device model of '\(guest.name)' ('\(stated.name)') is '\(stated.label)'",
-                                 at: config.stubdomainSeclabelLocation ?? place)
+                // Placed at the system file's statement, the one that overrides the config.
+                let configPlace = config.stubdomainSeclabelLocation ?? place
+                throw InputError("the device model of '\(guest.name)' ('\(stated.name)') is labelled '\(stated.label)' here, but its xl config labels the stub domain '\(label)' (\(configPlace))",
+                                 at: stated.labelLocation ?? stated.location ?? configPlace)
             }
             return nil
         }
