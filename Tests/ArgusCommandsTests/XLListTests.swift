@@ -49,6 +49,7 @@ import TestSupport
         ("\(header)web 1 1 ------ 1.0 a:b:c\n", 2, 1, "six columns"),
         ("\(header)web 1 1 1 ------ 1.0 a:b:c\nweb 2 1 1 ------ 1.0 a:b:c\n", 3, 1, "duplicate domain name 'web'"),
         ("\(header)web 1 1 1 ------ 1.0 a:b:c\ndb 1 1 1 ------ 1.0 a:b:c\n", 3, 1, "duplicate domain ID 1"),
+        ("\(header)dom0 1 1 1 ------ 1.0 a:b:c\nDomain-0 0 1 1 ------ 1.0 a:b:c\n", 3, 1, "duplicate domain name 'dom0'"),
         ("\(header)web 1 1 1 ------ 1.0 a:b:c\u{0}\n", 2, 27, "control character U+0000"),
         ("\(header)web\u{1B}[31m 1 1 1 ------ 1.0 a:b:c\n", 2, 4, "control character U+001B"),
     ] as [(String, Int, Int, String)])
@@ -93,6 +94,27 @@ import TestSupport
             try Data((Self.header + "web 1 1 1 ------ 1.0 -\n").utf8).write(to: URL(fileURLWithPath: list))
             let bad = runArgus(["audit", policy, "--system-from-xl-list", list, "--xl-info", info, "--format", "json"])
             #expect(bad.status == 2 && bad.out.isEmpty && bad.err.hasPrefix("\(list):2:22: error: domain 1 has no security label"), "\(bad.err)")
+        }
+    }
+
+    /// A FIFO, /dev/zero or a directory as a host file: refused before any read, never a hang.
+    @Test func specialFilesAreRefused() throws {
+        try withFiles(["info.txt": HostFilesTests.xlInfo, "list.txt": HostFilesTests.xlList, "vms/a.cfg": "name = 'a'\n"]) { dir in
+            let fifo = dir.appendingPathComponent("fifo").path
+            #expect(mkfifo(fifo, 0o600) == 0)
+            let zero = dir.appendingPathComponent("vms/zero.cfg").path
+            try FileManager.default.createSymbolicLink(atPath: zero, withDestinationPath: "/dev/zero")
+            let info = dir.appendingPathComponent("info.txt").path
+            for list in [fifo, "/dev/zero", dir.path] {
+                let r = runArgus(["audit", policy, "--system-from-xl-list", list, "--xl-info", info])
+                #expect(r.status == 2 && r.err.hasPrefix("\(list): error: ") && r.err.split(separator: "\n").count == 1, "\(r.err)")
+            }
+            let r = runArgus(["audit", policy, "--system-from-xl-list", dir.appendingPathComponent("list.txt").path, "--xl-info", fifo])
+            #expect(r.status == 2 && r.err.hasPrefix("\(fifo): error: not a regular file"), "\(r.err)")
+            let system = dir.appendingPathComponent("s.toml").path
+            try Data("xl_dir = \"vms\"\n".utf8).write(to: URL(fileURLWithPath: system))
+            let dirRun = runArgus(["audit", policy, "--system", system])
+            #expect(dirRun.status == 2 && dirRun.err.hasPrefix("\(system):1:10: error: xl config 'vms/zero.cfg': not a regular file"), "\(dirRun.err)")
         }
     }
 
