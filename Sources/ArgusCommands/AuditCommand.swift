@@ -138,7 +138,9 @@ public struct QueryCommand: ContextualCommand {
 
     @OptionGroup public var options: SystemOptions
     @Option(help: ArgumentHelp("The acting domain (name).", valueName: "domain")) public var from: String
-    @Option(help: ArgumentHelp("The other domain (name).", valueName: "domain")) public var to: String?
+    @Option(help: ArgumentHelp("The other domain (name), or a service: DOMAIN:PORT (a ring the system file declares), explained gate by gate.", valueName: "domain[:port]")) public var to: String?
+    @Option(name: .customLong("source-port"), help: ArgumentHelp("With --to DOMAIN:PORT: the sender's source port (default: any).", valueName: "port"))
+    public var sourcePort: UInt32?
     @Option(help: ArgumentHelp("The flow to explain.", valueName: "flow")) public var perm: String = "channel"
     @Flag(help: "Print the explanation as JSON.") public var json = false
 
@@ -146,6 +148,11 @@ public struct QueryCommand: ContextualCommand {
 
     public func run(in context: CommandContext) throws {
         let system = try options.resolve(in: context)
+        if let to, let colon = to.lastIndex(of: ":") {
+            try explainService(system, domain: String(to[..<colon]), port: String(to[to.index(after: colon)...]), in: context)
+            return
+        }
+        if sourcePort != nil { throw InputError("only with --to DOMAIN:PORT", option: "--source-port") }
         let flows = ["argo", "register_any_source", "register_single_source", "send", "notify", "channel"]
         guard flows.contains(perm) else {
             throw InputError("unknown flow '\(perm)' (expected one of: \(flows.joined(separator: ", ")))", option: "--perm")
@@ -172,5 +179,30 @@ public struct QueryCommand: ContextualCommand {
             context.standardOutput.write(String(AuditRenderer.render(flow: perm, source: from, target: j.map { system.domains[$0].name }, chain: chain, value: value).dropFirst()))
         }
         if !value { throw ExitCode(ArgusExitStatus.negative) }
+    }
+
+    /// `--to DOMAIN:PORT`: one service, hop by hop (exit 0 when a message lands, 1 when not).
+    func explainService(_ system: ResolvedSystem, domain: String, port: String, in context: CommandContext) throws {
+        guard let i = system.index(ofDomain: from) else { throw InputError("unknown domain '\(from)'", file: options.systemFile) }
+        guard let j = system.index(ofDomain: domain) else { throw InputError("unknown domain '\(domain)'", option: "--to") }
+        guard let aport = UInt32(port) else { throw InputError("'\(port)' is not a port (0 to 4294967295)", option: "--to") }
+        let sa = ServiceAudit(ArgoAudit(system), sourcePort: sourcePort)
+        let matching = sa.services(of: j, port: aport)
+        guard !matching.isEmpty else {
+            throw InputError("\(domain) declares no ring at port \(aport) ([[domain.ring]] in the system file)", option: "--to")
+        }
+        var lands = false
+        var answers: [ServiceExplanation] = []
+        for s in matching {
+            let e = ServiceExplanation(sa, sender: i, service: s)
+            lands = lands || e.lands
+            answers.append(e)
+        }
+        if json {
+            context.standardOutput.write(try encodeJSON(answers))
+        } else {
+            context.standardOutput.write(answers.map(\.text).joined(separator: "\n"))
+        }
+        if !lands { throw ExitCode(ArgusExitStatus.negative) }
     }
 }
