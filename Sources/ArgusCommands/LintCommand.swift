@@ -9,7 +9,8 @@ public struct LintCommand: ContextualCommand {
         abstract: "Find Argo grants Xen never checks, grants that can never be used, and hidden denials (exit 1 on findings).",
         discussion: """
             Checks (stable ids, see docs/LINT.md): \
-            \(LintChecks.all.map { "\($0.id) \($0.name)" }.joined(separator: ", ")). \
+            \(LintChecks.all.map { "\($0.id) \($0.name)" }.joined(separator: ", ")); with --system also \
+            \(FirewallLintChecks.all.map { "\($0.id) \($0.name)" }.joined(separator: ", ")). \
             With --system, domain types come from the system file's labels and its boot settings \
             are taken into account; otherwise domain types are inferred from the policy.
             """
@@ -41,7 +42,12 @@ public struct LintCommand: ContextualCommand {
             input.boot = inventory.boot
             input.domainLabels = inventory.domains.map(\.label)
         }
-        let report = try ArgoLint.run(input)
+        var report = try ArgoLint.run(input)
+        if let inventory {
+            // With a system: its services and OpenXT firewall too (FW checks).
+            let system = try ResolvedSystem(inventory: inventory, policy: loaded)
+            report.findings += LintFinding.grouped(FirewallLintChecks.run(ServiceAudit(ArgoAudit(system))))
+        }
         switch format {
         case .text: context.standardOutput.write(LintRenderer.text(report))
         case .json: context.standardOutput.write(try encodeJSON(report))
