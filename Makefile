@@ -52,6 +52,7 @@ demo: build
 	$(ARGUS) simulate policy/example --system examples/system.toml --scenario examples/scenarios/with-policy/example-system.yaml
 	$(ARGUS) audit policy/openxt --system examples/openxt/system.toml --services
 	$(ARGUS) query policy/openxt --system examples/openxt/system.toml --from syncvm --to dom0:5100 || true
+	$(ARGUS) query policy/openxt --system examples/openxt/system.toml --from dom0 --process argo_input_sender_t --to syncvm:2222 || true
 	$(ARGUS) guest-policy examples/openxt/dom0-selinux/policy.conf --file-contexts examples/openxt/dom0-selinux/file_contexts
 
 # Release build, then every benchmark with its same-run baseline (see README, "Speed").

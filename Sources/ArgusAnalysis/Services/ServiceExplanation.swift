@@ -62,7 +62,9 @@ public struct ServiceExplanation: Sendable, Encodable {
         } else {
             chain += explainer.explain(flow: "register_any_source", j, nil)
         }
-        hooks = chain
+        // Each hook once (enable appears in both chains).
+        var seen: Set<String> = []
+        hooks = chain.filter { seen.insert("\($0.hook)|\($0.source)|\($0.target ?? "")").inserted }
     }
 
     public var text: String {

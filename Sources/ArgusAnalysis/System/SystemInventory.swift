@@ -29,6 +29,11 @@ public struct DomainSpec: Sendable, Equatable, Codable {
     public var firewallRules: [WrittenOpenXTRule] = []
     /// The rings the domain registers: its services.
     public var rings: [ServiceRing] = []
+    /// The domain's own SELinux policy, its file_contexts and its Argo device nodes (resolved
+    /// paths), for the layer inside the domain (docs/GUEST-POLICY.md, "End to end").
+    public var selinuxPolicy: String?
+    public var fileContexts: String?
+    public var argoDevices: [String]?
 
     public init(name: String, domid: UInt16, label: String, privileged: Bool = false, target: String? = nil,
                 location: SourceLocation? = nil, labelLocation: SourceLocation? = nil, createdBeforePolicy: Bool? = nil) {
@@ -198,7 +203,8 @@ public struct SystemInventory: Sendable, Equatable {
         let tables = try doc.arrayOfTables("domain")
         for (i, t) in tables.enumerated() {
             try doc.checkKeys(t, allowed: ["name", "domid", "label", "privileged", "target", "xl", "created_before_policy",
-                                           "uuid", "vm_type", "stubdom", "seamless", "argo_firewall_rules", "ring"],
+                                           "uuid", "vm_type", "stubdom", "seamless", "argo_firewall_rules", "ring",
+                                           "selinux_policy", "file_contexts", "argo_devices"],
                               name: "domain", index: i)
             var name = try doc.string(t, "name", in: "domain", index: i)
             var label = try doc.string(t, "label", in: "domain", index: i)
@@ -248,6 +254,7 @@ public struct SystemInventory: Sendable, Equatable {
                 createdBeforePolicy: beforePolicy
             )
             try readOpenXTKeys(doc, t, index: i, into: &spec)
+            try readGuestPolicyKeys(doc, t, index: i, baseDirectory: baseDirectory, into: &spec)
             domains.append(spec)
         }
         try resolveStubdoms(doc, tables: tables, domains: &domains, names: names)
