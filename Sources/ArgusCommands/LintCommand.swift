@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArgusAnalysis
+import ArgusProcesses
 import Flask
 
 /// `argus lint`: Argo findings that only make sense with Xen's hooks in mind.
@@ -10,7 +11,8 @@ public struct LintCommand: ContextualCommand {
         discussion: """
             Checks (stable ids, see docs/LINT.md): \
             \(LintChecks.all.map { "\($0.id) \($0.name)" }.joined(separator: ", ")); with --system also \
-            \(FirewallLintChecks.all.map { "\($0.id) \($0.name)" }.joined(separator: ", ")). \
+            \(FirewallLintChecks.all.map { "\($0.id) \($0.name)" }.joined(separator: ", ")), \
+            \(ProcessLintChecks.checks.map { "\($0.id) \($0.name)" }.joined(separator: ", ")). \
             With --system, domain types come from the system file's labels and its boot settings \
             are taken into account; otherwise domain types are inferred from the policy.
             """
@@ -46,7 +48,12 @@ public struct LintCommand: ContextualCommand {
         if let inventory {
             // With a system: its services and OpenXT firewall too (FW checks).
             let system = try ResolvedSystem(inventory: inventory, policy: loaded)
-            report.findings += LintFinding.grouped(FirewallLintChecks.run(ServiceAudit(ArgoAudit(system))))
+            let services = ServiceAudit(ArgoAudit(system))
+            report.findings += LintFinding.grouped(FirewallLintChecks.run(services))
+            // And, for domains whose SELinux policy it gives, their processes (PR checks).
+            if inventory.domains.contains(where: { $0.selinuxPolicy != nil }) {
+                report.findings += ProcessLintChecks.run(try ProcessAudit(services))
+            }
         }
         switch format {
         case .text: context.standardOutput.write(LintRenderer.text(report))
