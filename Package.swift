@@ -57,12 +57,15 @@ let package = Package(
             name: "ArgusAnalysis",
             dependencies: ["ArgoEngine", "ArgusFirewall", "DecisionTable", "Flask", "XenProfile", "TOMLReader", "Yams"]
         ),
+        // Which processes inside domains reach which services: the domain's SELinux policy joined
+        // with the services audit (three gates: process -> device, domain -> domain, port -> port).
+        .target(name: "ArgusProcesses", dependencies: ["ArgusAnalysis", "ArgusGuest", "ArgusFirewall", "Flask"]),
         // What any valid label could reach: exposure over every context, boolean and relation.
         .target(name: "ArgusExposure", dependencies: ["ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "XenProfile"]),
         .target(
             name: "ArgusCommands",
             dependencies: [
-                "ArgusAnalysis", "ArgusExposure", "ArgoEngine", "ArgusFirewall", "ArgusGuest", "DecisionTable", "Flask", "XenProfile",
+                "ArgusAnalysis", "ArgusExposure", "ArgoEngine", "ArgusFirewall", "ArgusGuest", "ArgusProcesses", "DecisionTable", "Flask", "XenProfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -95,6 +98,8 @@ let package = Package(
             name: "ArgusExposureTests",
             dependencies: ["ArgusExposure", "ArgusCommands", "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "Sepol", "XenProfile", "TestSupport"]
         ),
+        .testTarget(name: "ArgusFirewallTests", dependencies: ["ArgusFirewall", "ArgoEngine", "ArgusAnalysis", "ArgusCommands", "Flask", "XenProfile", "TestSupport"]),
+        .testTarget(name: "ArgusProcessesTests", dependencies: ["ArgusCommands", "TestSupport"]),
         .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "XenProfile", "TestSupport"]),
         // TOMLKit (toml++) only as a second opinion on valid documents; see TOMLReader.
         .testTarget(name: "TOMLReaderTests", dependencies: ["TOMLReader", "ArgusAnalysis", "TestSupport", "TOMLKit"]),

@@ -118,10 +118,10 @@ public struct FirewallVerdict: Sendable, Hashable {
     /// Accepted for at least one source port.
     public var acceptsSome: Bool { outcomes.contains(where: \.accepted) }
 
-    /// The outcome that best explains the answer: the first accepted one when some port
-    /// passes, else the first refusal.
+    /// The outcome that best explains the answer: for "some ports only", the first port that
+    /// passes; otherwise (every port, or none) the outcome for a port no rule names (the last).
     public var deciding: PortOutcome {
-        outcomes.first(where: \.accepted) ?? outcomes[0]
+        acceptsSome && !acceptsEvery ? outcomes.first(where: \.accepted)! : outcomes[outcomes.count - 1]
     }
 
     /// The source ports that pass, when only some do (the named ones; "other" is nil).

@@ -98,7 +98,7 @@ public enum OpenXTToolstack {
     }
 
     /// The domids an endpoint names (DOMID_ANY for `*`), given the VM whose rule it is.
-    static func endpoints(_ match: OpenXTRule.DomainMatch, myself: OpenXTVM, vms: [OpenXTVM], seamless: [String]) -> [UInt16] {
+    public static func endpoints(_ match: OpenXTRule.DomainMatch, myself: OpenXTVM, vms: [OpenXTVM], seamless: [String]) -> [UInt16] {
         func domid(of uuid: String) -> UInt16? { vms.first { $0.uuid == uuid }?.domid }
         switch match {
         case .any: return [ArgoABI.domidAny]

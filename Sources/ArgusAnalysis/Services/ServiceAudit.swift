@@ -58,6 +58,9 @@ public struct ServiceReach: Sendable, Hashable {
     public var errno: String?
     /// The firewall's answer, when this Xen has one and the message gets that far.
     public var firewall: FirewallVerdict?
+    /// Whether it would land if the firewall accepted it (so notify, which the firewall does
+    /// not filter, describes this ring to the sender).
+    public var landsWithoutFirewall = false
 }
 
 /// Every (sender, service) pair of an inventory: the audit at port level.
@@ -111,15 +114,20 @@ public struct ServiceAudit: Sendable {
                         passesFirewall = verdict.acceptsSome
                         everyPort = verdict.acceptsEvery
                     }
-                    if !passesFirewall { stop(.firewall) }
-                    else if !audit.domains[i].argo { stop(.senderNoArgo) }
-                    else if !audit.domains[j].argo { stop(.receiverNoArgo) }
-                    else if !registered { stop(.ringNotRegistered) }
-                    else if let p = partner, p != i { stop(.otherPartner) }
+                    // The gates after the firewall, in sendv's order.
+                    var after: ServiceGate?
+                    if !audit.domains[i].argo { after = .senderNoArgo }
+                    else if !audit.domains[j].argo { after = .receiverNoArgo }
+                    else if !registered { after = .ringNotRegistered }
+                    else if let p = partner, p != i { after = .otherPartner }
                     else if partner == nil, Self.hasPartnerRing(system.domains[j], port: service.ring.aport, for: system.domains[i].name),
                             audit.has(.registerSingleSource, j, i) {
-                        stop(.partnerRingFirst)
-                    } else {
+                        after = .partnerRingFirst
+                    }
+                    reach.landsWithoutFirewall = after == nil
+                    if !passesFirewall { stop(.firewall) }
+                    else if let after { stop(after) }
+                    else {
                         reach.lands = true
                         reach.landsFromEveryPort = everyPort
                         if !everyPort { reach.gate = .firewall; reach.errno = "EPERM" }

@@ -39,7 +39,7 @@ public enum ServiceRenderer {
 
     /// The firewall's part in words: the deciding rule, its position and origin, and the ports.
     static func firewallWords(_ f: FirewallVerdict, lands: Bool) -> String {
-        let o = lands ? (f.outcomes.first(where: \.accepted) ?? f.outcomes[0]) : f.outcomes[0]
+        let o = f.deciding
         var text: String
         if let position = o.position, let entry = o.entry {
             text = "rule \(position) \(entry.rule) from \(entry.origin)"
@@ -105,7 +105,7 @@ public enum ServiceRenderer {
                 w.raw(", \"lands\": \(r.lands), \"every_port\": \(r.landsFromEveryPort), \"gate\": "); w.string(r.gate.rawValue)
                 w.raw(", \"errno\": " + (r.errno.map(JSONStreamWriter.quoted) ?? "null"))
                 if let f = r.firewall {
-                    let o = r.lands ? (f.outcomes.first(where: \.accepted) ?? f.outcomes[0]) : f.outcomes[0]
+                    let o = f.deciding
                     w.raw(", \"firewall\": {\"accepts_some_port\": \(f.acceptsSome), \"accepts_every_port\": \(f.acceptsEvery)")
                     w.raw(", \"rule_position\": " + (o.position.map(String.init) ?? "null") + ", \"rule\": ")
                     w.raw(o.entry.map { JSONStreamWriter.quoted($0.rule.description) } ?? "null")
@@ -130,7 +130,7 @@ public enum ServiceRenderer {
             let service = sa.services[s]
             for i in d.indices {
                 let r = sa.reach(sender: i, service: s)
-                let o = r.firewall.map { f in r.lands ? (f.outcomes.first(where: \.accepted) ?? f.outcomes[0]) : f.outcomes[0] }
+                let o = r.firewall?.deciding
                 let fields: [String] = [
                     d[service.domain].name, "\(service.ring.aport)", partner(service.ring), d[i].name, "\(r.lands)",
                     "\(r.landsFromEveryPort)", r.gate.rawValue, r.errno ?? "", o?.position.map(String.init) ?? "",

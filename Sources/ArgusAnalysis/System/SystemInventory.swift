@@ -40,6 +40,11 @@ public struct DomainSpec: Sendable, Equatable, Codable {
     /// without `seclabel`, `domDM` for a stub domain without `device_model_stubdomain_seclabel`);
     /// `label` is that SID's context in the policy (`SystemInventory.resolvingInitialSIDLabels`).
     public var initialSIDLabel: String?
+    /// The domain's own SELinux policy, its file_contexts and its Argo device nodes (resolved
+    /// paths), for the layer inside the domain (docs/GUEST-POLICY.md, "End to end").
+    public var selinuxPolicy: String?
+    public var fileContexts: String?
+    public var argoDevices: [String]?
 
     public init(name: String, domid: UInt16, label: String, privileged: Bool = false, target: String? = nil,
                 location: SourceLocation? = nil, labelLocation: SourceLocation? = nil, createdBeforePolicy: Bool? = nil) {
@@ -210,7 +215,8 @@ public struct SystemInventory: Sendable, Equatable {
         let tables = try doc.arrayOfTables("domain")
         for (i, t) in tables.enumerated() {
             try doc.checkKeys(t, allowed: ["name", "domid", "label", "privileged", "target", "xl", "created_before_policy",
-                                           "uuid", "vm_type", "stubdom", "seamless", "argo_firewall_rules", "ring"],
+                                           "uuid", "vm_type", "stubdom", "seamless", "argo_firewall_rules", "ring",
+                                           "selinux_policy", "file_contexts", "argo_devices"],
                               name: "domain", index: i)
             var name = try doc.string(t, "name", in: "domain", index: i)
             let label = try doc.string(t, "label", in: "domain", index: i)
@@ -256,6 +262,7 @@ public struct SystemInventory: Sendable, Equatable {
             )
             if let config { spec.apply(config, labelGiven: label != nil) }
             try readOpenXTKeys(doc, t, index: i, into: &spec)
+            try readGuestPolicyKeys(doc, t, index: i, baseDirectory: baseDirectory, into: &spec)
             domains.append(spec)
             sources.append(DomainSource(config: config, domidGiven: domid != nil))
         }
