@@ -29,6 +29,14 @@ import TestSupport
         let wide = try XLList.parse("Name ID Mem VCPUs State Time(s) Security Label\n\(long) 12 1 1 ------ 1.0 a:b:c\nDomain-0 7 1 1 ------ 0.0 a:b:c\n",
                                     path: "l")
         #expect(wide.map(\.name) == [long, "Domain-0"] && wide[0].domid == 12)
+        // xl list -v: the uuid too (OpenXT's firewall rules can name it).
+        let verbose = try XLList.parse("""
+            Name                                        ID   Mem VCPUs\tState\tTime(s)   UUID                            Reason-Code\tSecurity Label
+            Domain-0                                     0  2048     2     r-----     123.4 00000000-0000-0000-0000-000000000000        - system_u:system_r:dom0_t
+            web                                          7   512     1     ---sr-       1.0 6f0d8c5e-1b2a-4c3d-9e8f-0a1b2c3d4e5f        1 tenant_a_u:vm_r:tenant_a_t
+            """, path: "v")
+        #expect(verbose.map(\.name) == ["dom0", "web"] && verbose[1].uuid == "6f0d8c5e-1b2a-4c3d-9e8f-0a1b2c3d4e5f" && verbose[1].domid == 7)
+        #expect(verbose[1].label == "tenant_a_u:vm_r:tenant_a_t")
         let crlf = try XLList.parse(HostFilesTests.xlList.replacingOccurrences(of: "\n", with: "\r\n"), path: "list.txt")
         #expect(crlf == domains)
     }
@@ -51,6 +59,9 @@ import TestSupport
         ("\(header)web 1 1 1 ------ 1.0 a:b:c\ndb 1 1 1 ------ 1.0 a:b:c\n", 3, 1, "duplicate domain ID 1"),
         ("\(header)dom0 1 1 1 ------ 1.0 a:b:c\nDomain-0 0 1 1 ------ 1.0 a:b:c\n", 3, 1, "duplicate domain name 'dom0'"),
         ("\(header)web 1 1 1 ------ 1.0 a:b:c\u{0}\n", 2, 27, "control character U+0000"),
+        ("Name ID Mem VCPUs State Time(s) UUID Reason-Code Security Label\nweb 1 1 1 ------ 1.0 6f0d8c5e - a:b:c\n", 2, 22, "is not a UUID"),
+        ("Name ID Mem VCPUs State Time(s) UUID Reason-Code Security Label\nweb 1 1 1 ------ 1.0 6f0d8c5e-1b2a-4c3d-9e8f-0a1b2c3d4e5f xyz a:b:c\n", 2, 59, "Reason-Code"),
+        ("Name ID Mem VCPUs State Time(s) UUID Reason-Code Security Label\nweb 1 1 1 ------ 1.0 a:b:c\n", 2, 1, "eight columns"),
         ("\(header)web\u{1B}[31m 1 1 1 ------ 1.0 a:b:c\n", 2, 4, "control character U+001B"),
     ] as [(String, Int, Int, String)])
     func refusesWithThePlace(text: String, line: Int, column: Int, message: String) throws {

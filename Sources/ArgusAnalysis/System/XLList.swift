@@ -12,6 +12,8 @@ import Foundation
 /// `NAME` when that domain is listed too (libxl's naming, `libxl__stub_dm_name`).
 public enum XLList {
     static let header = ["Name", "ID", "Mem", "VCPUs", "State", "Time(s)", "Security", "Label"]
+    /// `xl list -v` (the label comes with it): UUID and Reason-Code before the label.
+    static let verboseHeader = ["Name", "ID", "Mem", "VCPUs", "State", "Time(s)", "UUID", "Reason-Code", "Security", "Label"]
 
     public static func load(_ path: String) throws(InputError) -> [DomainSpec] {
         let text = try TextInput.decode(Data(try TOMLDocument.readBytes(path)), file: path)
@@ -21,6 +23,7 @@ public enum XLList {
     public static func parse(_ text: String, path: String) throws(InputError) -> [DomainSpec] {
         var domains: [DomainSpec] = []
         var sawHeader = false
+        var verbose = false
         var names: [String: Int] = [:], domids: [UInt16: Int] = [:]
         var number = 0
         for line in TextInput.lines(text) {
@@ -34,13 +37,15 @@ public enum XLList {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if words.isEmpty { continue }
             guard sawHeader else {
-                guard words.map(String.init) == header else {
-                    throw InputError("expected the header of 'xl list -Z' (Name ID Mem VCPUs State Time(s) Security Label)", at: place)
+                let found = words.map(String.init)
+                guard found == header || found == verboseHeader else {
+                    throw InputError("expected the header of 'xl list -Z' (Name ID Mem VCPUs State Time(s) Security Label) or 'xl list -v'", at: place)
                 }
+                verbose = found == verboseHeader
                 sawHeader = true
                 continue
             }
-            let spec = try domain(line, words: words, at: place)
+            let spec = try domain(line, words: words, verbose: verbose, at: place)
             if let first = names[spec.name] {
                 throw InputError("duplicate domain name '\(spec.name)' (also line \(domains[first].location?.line ?? 0))", at: place)
             }
@@ -59,15 +64,32 @@ public enum XLList {
         return domains
     }
 
-    static func domain(_ line: Substring, words: [Substring], at place: SourceLocation) throws(InputError) -> DomainSpec {
-        guard words.count >= 7 else {
-            throw InputError("expected a name and six columns (ID Mem VCPUs State Time(s) Security Label), found \(words.count) words", at: place)
+    static func domain(_ line: Substring, words: [Substring], verbose: Bool, at place: SourceLocation) throws(InputError) -> DomainSpec {
+        // -v: ` UUID`, then ` %8x` (the shutdown reason) or `-`, between Time(s) and the label.
+        let count = verbose ? 8 : 6
+        guard words.count > count else {
+            throw InputError(verbose ? "expected a name and eight columns (ID Mem VCPUs State Time(s) UUID Reason-Code Security Label), found \(words.count) words"
+                                     : "expected a name and six columns (ID Mem VCPUs State Time(s) Security Label), found \(words.count) words", at: place)
         }
-        let columns = words.suffix(6).map(String.init)
+        var all = words.suffix(count).map(String.init)
         func column(_ k: Int) -> SourceLocation {
-            let word = words[words.count - 6 + k]
-            return SourceLocation(file: place.file, line: place.line, column: line.unicodeScalars.distance(from: line.startIndex, to: word.startIndex) + 1)
+            let index = k == 5 ? words.count - 1 : words.count - count + k
+            return SourceLocation(file: place.file, line: place.line, column: line.unicodeScalars.distance(from: line.startIndex, to: words[index].startIndex) + 1)
         }
+        var uuid: String?
+        if verbose {
+            func at(_ k: Int) -> SourceLocation {
+                SourceLocation(file: place.file, line: place.line, column: line.unicodeScalars.distance(from: line.startIndex, to: words[words.count - k].startIndex) + 1)
+            }
+            guard XLConfig.isUUID(all[5]) else { throw InputError("UUID '\(all[5])' is not a UUID", at: at(3)) }
+            guard all[6] == "-" || (all[6].count <= 8 && all[6].allSatisfy(\.isHexDigit)) else {
+                throw InputError("Reason-Code '\(all[6])' is not xl's shutdown reason (hex or -)", at: at(2))
+            }
+            uuid = all[5]
+            all.removeSubrange(5 ... 6)
+        }
+        let columns = all
+        let nameEnd = words[words.count - count].startIndex
         guard columns[0].allSatisfy(\.isASCIIDigit), let id = Int(columns[0].prefix(6)), columns[0].count <= 5, id <= Int(SystemInventory.maxDomid) else {
             throw InputError("ID '\(columns[0])' is not a domid (0 to \(SystemInventory.maxDomid))", at: column(0))
         }
@@ -87,7 +109,6 @@ public enum XLList {
         guard label != "-" else {
             throw InputError("domain \(id) has no security label ('-': is FLASK running on that host?)", at: column(5))
         }
-        let nameEnd = words[words.count - 6].startIndex
         var name = String(line[line.startIndex ..< nameEnd].trimmingCharacters(in: CharacterSet(charactersIn: " \t")))
         if id == 0 && name == "Domain-0" { name = "dom0" }
         if let problem = DomainName.problem(with: name) {
@@ -96,6 +117,7 @@ public enum XLList {
         var spec = DomainSpec(name: name, domid: UInt16(id), label: label, privileged: id == 0, location: place,
                               labelLocation: column(5))
         spec.createdBeforePolicy = id == 0
+        spec.uuid = uuid
         return spec
     }
 }
