@@ -136,7 +136,8 @@ import TestSupport
         if let initLabel { cfg += "init_seclabel = '\(initLabel)'\n" }
         if stub { cfg += "device_model_stubdomain_override = 1\n" }
         var out: (ResolvedSystem, String)?
-        try withFiles(["s.toml": "xl = [\"g.cfg\"]\n[boot]\ncmdline = \"argo=1 xsm=flask\"\n" + Self.dom0, "g.cfg": cfg]) { dir in
+        let uivm = "[[domain]]\nname = \"uivm\"\ndomid = 2\nlabel = \"system_u:system_r:uivm_t\"\n"
+        try withFiles(["s.toml": "xl = [\"g.cfg\"]\n[boot]\ncmdline = \"argo=1 xsm=flask\"\n" + Self.dom0 + uivm, "g.cfg": cfg]) { dir in
             let path = dir.appendingPathComponent("s.toml").path
             let resolved = try ResolvedSystem(inventory: try SystemInventory.load(path), policy: try Fixtures.examplePolicy())
             let query = runArgus(["query", policy, "--system", path, "--from", "g", "--perm", "argo"])
@@ -148,19 +149,23 @@ import TestSupport
     /// argo_init runs at creation with the build label; later calls check the running label.
     @Test func buildLabelDecidesTheArgoState() throws {
         let tenant = "tenant_a_u:vm_r:tenant_a_t", dm = "system_u:system_r:dm_dom_t"   // dm_dom_t may not enable
+        // Domains: dom0, uivm (stated 2), g (handed domid 1). uivm may send to tenant guests.
         let (plain, _) = try system(initLabel: nil, label: tenant)
-        #expect(ArgoAudit(plain).domains[1].argo && !plain.hasBuildLabel(1))
+        #expect(plain.domains.map(\.name) == ["dom0", "uivm", "g"] && plain.domains[2].domid == 1)
+        #expect(ArgoAudit(plain).domains[2].argo && !plain.hasBuildLabel(2))
+        #expect(ArgoAudit(plain).has(.send, 1, 2), "uivm reaches a tenant guest built with its own label")
         let (builtAsDM, text) = try system(initLabel: dm, label: tenant)
-        #expect(builtAsDM.domains[1].buildLabel == dm && builtAsDM.hasBuildLabel(1))
-        #expect(!ArgoAudit(builtAsDM).domains[1].argo, "no Argo state: argo_init denied for the build label")
-        #expect(!ArgoAudit(builtAsDM).has(.send, 0, 1), "and nobody can reach it")
+        #expect(builtAsDM.domains[2].buildLabel == dm && builtAsDM.hasBuildLabel(2))
+        #expect(!ArgoAudit(builtAsDM).domains[2].argo, "no Argo state: argo_init denied for the build label")
+        #expect(!ArgoAudit(builtAsDM).has(.send, 1, 2), "and nobody can reach it (-ECONNREFUSED)")
         #expect(text.contains("created with init_seclabel \(dm): argo_init checks enable with that label"), "\(text)")
         #expect(text.contains("at creation: flask: avc_has_perm(\(dm) -> "), "\(text)")
         #expect(text.contains("g has no Argo state"), "\(text)")
         let (runsAsDM, text2) = try system(initLabel: tenant, label: dm)
         let audit = ArgoAudit(runsAsDM)
-        #expect(audit.domains[1].argo, "state from the build label")
-        #expect(!audit.has(.send, 1, 0) && !audit.domains[1].registerAnySource, "but its own calls fail the enable check")
+        #expect(audit.domains[2].argo, "state from the build label")
+        #expect(!audit.has(.send, 2, 0) && !audit.has(.registerSingleSource, 2, 1) && !audit.domains[2].registerAnySource,
+                "but its own calls fail the enable check")
         #expect(text2.contains("relabelled to \(dm) before it runs: every Argo call checks enable again"), "\(text2)")
         #expect(text2.contains("its calls fail at the enable check"), "\(text2)")
         // init_seclabel alone is the label for good (xl relabels only when seclabel is given too).
@@ -175,7 +180,7 @@ import TestSupport
     @Test func deviceModelTargetSIDComesFromTheBuildLabel() throws {
         let (plain, _) = try system(initLabel: nil, label: "tenant_a_u:vm_r:tenant_a_t", stub: true)
         let (built, _) = try system(initLabel: "system_u:system_r:isolated_t", label: "tenant_a_u:vm_r:tenant_a_t", stub: true)
-        for s in [plain, built] { #expect(s.domains.map(\.name) == ["dom0", "g", "g-dm"]) }
+        for s in [plain, built] { #expect(s.domains.map(\.name) == ["dom0", "uivm", "g", "g-dm"]) }
         func targetType(_ s: ResolvedSystem) throws -> String {
             let dm = try #require(s.index(ofDomain: "g-dm")), g = try #require(s.index(ofDomain: "g"))
             let context = try #require(s.table.context(of: s.targetSID(dm, g)))
