@@ -117,7 +117,7 @@ public struct AuditCommand: ContextualCommand {
     public var services = false
     @Option(name: .customLong("source-port"), help: ArgumentHelp("With --services: the source port senders use (default: any port they could pick).", valueName: "port"))
     public var sourcePort: UInt32?
-    @Flag(help: "Processes: for domains whose SELinux policy the system file gives, which process types may use the Argo devices and which services they reach (implies --services; text and json).")
+    @Flag(help: "Processes: for domains whose SELinux policy the system file gives, which process types may use the Argo devices and which services they reach (implies --services; text, json and html).")
     public var processes = false
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     public var output: String?
@@ -126,8 +126,8 @@ public struct AuditCommand: ContextualCommand {
 
     public func run(in context: CommandContext) throws {
         if sourcePort != nil && !services && !processes { throw InputError("only with --services", option: "--source-port") }
-        if processes && (format == .csv || format == .dot || format == .html) {
-            throw InputError("--processes is for the text and json formats", option: "--processes")
+        if processes && (format == .csv || format == .dot) {
+            throw InputError("--processes is for the text, json and html formats", option: "--processes")
         }
         let system = try options.resolve(in: context)
         let audit = ArgoAudit(system)
@@ -137,7 +137,9 @@ public struct AuditCommand: ContextualCommand {
         // Every format but the HTML page grows with the pairs: it streams, to the file or to
         // standard output, as it is rendered.
         if format == .html {
-            let page = AuditHTMLRenderer.render(audit, policyPath: policyPath, sections: serviceAudit.map { [ServiceRenderer.html($0)] } ?? [])
+            let page = AuditHTMLRenderer.render(audit, policyPath: policyPath,
+                                                sections: (serviceAudit.map { [ServiceRenderer.html($0)] } ?? [])
+                                                    + (processAudit.map { [ProcessRenderer.html($0)] } ?? []))
             if let output { try writeAtomically(Array(page.utf8), to: output) } else { context.standardOutput.write(page) }
             return
         }

@@ -67,6 +67,29 @@ public enum ProcessRenderer {
         return String(decoding: (try? encoder.encode(items)) ?? Data("[]".utf8), as: UTF8.self)
     }
 
+    /// A section for the audit page: per domain with a policy, its process types, what each may
+    /// do with the devices, and the services it reaches (the third level below domains and services).
+    public static func html(_ pa: ProcessAudit) -> String {
+        let sa = pa.services
+        let d = sa.audit.system.domains
+        let e = HTMLText.escape
+        var out = "<section><h2>Processes</h2><p class=\"hint\">Process types of the domains whose SELinux policy the system "
+        out += "file gives: sending needs open+ioctl+write on an Argo device, owning a ring open+ioctl+read.</p>\n"
+        out += "<table class=\"services\"><tr><th>domain</th><th>process type</th><th>sends through</th><th>reaches</th></tr>\n"
+        for dp in pa.domains.compactMap({ $0 }) {
+            for (p, process) in dp.decisions.processes.enumerated() {
+                let u = dp.uses[p]
+                let reached = sa.services.indices.filter { s in
+                    pa.reaches(from: dp.domain, service: s).first { $0.process == process.typeName }!.lands
+                }.map { ServiceRenderer.name(sa, $0) }
+                out += "<tr><td>\(e(d[dp.domain].name))</td><td>\(e(process.typeName))\(u.permissive ? " (permissive)" : "")</td>"
+                out += "<td class=\"\(u.maySend ? "yes" : "no")\" title=\"\(e(useWords(u)))\">\(e(u.sendDevices.isEmpty ? (u.permissive ? "permissive" : "—") : u.sendDevices.joined(separator: ", ")))</td>"
+                out += "<td>\(e(reached.isEmpty ? "—" : reached.joined(separator: ", ")))</td></tr>\n"
+            }
+        }
+        return out + "</table></section>\n"
+    }
+
     /// One process into one service: the process gate, then the service's, then the receivers.
     public static func explain(_ pa: ProcessAudit, domain i: Int, process: String, service s: Int) -> (text: String, lands: Bool) {
         let sa = pa.services

@@ -35,6 +35,16 @@ func relativePaths(_ text: String) -> String {
         Golden.expectMatch(relativePaths(out), golden: "services/processes-openxt.\(format == "text" ? "txt" : "json")")
     }
 
+    /// The HTML page's third level: domains, services, processes.
+    @Test func htmlHasTheProcessesSection() {
+        let r = runArgus(["audit", Self.policy, "--system", Self.system, "--processes", "--format", "html"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("<h2>Services</h2>") && r.out.contains("<h2>Processes</h2>"))
+        #expect(r.out.contains("<td>argo_input_sender_t</td><td class=\"yes\""))
+        #expect(r.out.contains("<td>xenmgr_t</td><td class=\"no\""))
+        #expect(runArgus(["audit", Self.policy, "--system", Self.system, "--processes", "--format", "csv"]).status == 2)
+    }
+
     @Test func queryOneProcess() {
         let yes = runArgus(["query", Self.policy, "--system", Self.system, "--from", "dom0", "--process", "argo_input_sender_t", "--to", "syncvm:2222"])
         #expect(yes.status == 0, "\(yes.err)")
