@@ -82,6 +82,9 @@ public final class ArgoGuest {
         for frame in 0 ..< 8 { memory.populate(GuestLayout.frameListFrame + UInt64(frame)) }
     }
 
+    /// This guest's memory (what a scenario's raw steps write, read and unmap).
+    public var guestMemory: GuestMemory { memory }
+
     var argumentAddress: UInt64 { GuestLayout.argumentFrame << 12 }
     var frameListAddress: UInt64 { GuestLayout.frameListFrame << 12 }
 

@@ -88,7 +88,7 @@ extension ArgoGuest {
 extension ArgoHypervisor {
     /// The guest driver of a live domain (one per domain, created on first use).
     public func guest(_ domid: UInt16) -> ArgoGuest {
-        guard let domain = domain(domid) else { preconditionFailure("no domain \(domid)") }
+        guard let domain = liveDomain(domid) else { preconditionFailure("no live domain \(domid)") }
         if let existing = guests[domid], existing.memory === domain.memory { return existing }
         let created = ArgoGuest(domid: domid, hypervisor: self, memory: domain.memory)
         guests[domid] = created
@@ -101,7 +101,7 @@ extension ArgoHypervisor {
     @discardableResult
     public func send(from sender: UInt16, source: ArgoAddress, destination: ArgoAddress, messageType: UInt32,
                      payload: UnsafeRawBufferPointer) throws(XenErrno) -> Int {
-        guard let caller = domain(sender) else { preconditionFailure("no domain \(sender)") }
+        guard let caller = liveDomain(sender) else { preconditionFailure("no live domain \(sender)") }
         guard settings.argoEnabled else { throw .EOPNOTSUPP }
         if xsmKind == .flask { try checkEnable(caller, current: sender) }
         guard payload.count <= Int(UInt32.max) else { throw .EINVAL }

@@ -27,6 +27,8 @@ public struct ArgoDomainSpec: Sendable, Hashable {
 public enum DomainCreationError: Error, Sendable, Hashable {
     case reservedDomid(UInt16)
     case domidInUse(UInt16)
+    /// A destroyed domain that is still referenced (dying) holds the domid.
+    case domidHeldByDyingDomain(UInt16)
 }
 
 /// Counters over the life of a hypervisor.
@@ -66,6 +68,8 @@ public final class ArgoHypervisor {
     @exclusivity(unchecked) var signalLog: [UInt16] = []
     /// Live domids, ascending (kept alongside the table so nothing scans it).
     var liveDomids: [UInt16] = []
+    /// Destroyed domains still referenced, in the order they were destroyed.
+    var dyingDomids: [UInt16] = []
     /// Guest drivers handed out by `guest(_:)`.
     var guests: [UInt16: ArgoGuest] = [:]
     @exclusivity(unchecked) public internal(set) var statistics = ArgoStatistics()
@@ -97,7 +101,11 @@ public final class ArgoHypervisor {
     @discardableResult
     public func createDomain(_ spec: ArgoDomainSpec, creator: UInt16? = nil) throws(DomainCreationError) -> Bool {
         guard spec.domid < ArgoABI.domidFirstReserved else { throw .reservedDomid(spec.domid) }
-        guard domainTable[Int(spec.domid)] == nil else { throw .domidInUse(spec.domid) }
+        if let existing = domainTable[Int(spec.domid)] {
+            // XEN_DOMCTL_createdomain answers -EEXIST: the domid is taken until the last
+            // reference to a destroyed domain is dropped.
+            throw existing.isDying ? .domidHeldByDyingDomain(spec.domid) : .domidInUse(spec.domid)
+        }
         var selfSID = spec.sid
         if case .flask(let decider, _) = settings.xsm { selfSID = decider.selfSID(of: spec.sid) }
         let domain = Domain(domid: spec.domid, name: spec.name, sid: spec.sid, selfSID: selfSID,
@@ -113,15 +121,22 @@ public final class ArgoHypervisor {
         return domain.argo != nil
     }
 
-    /// Destroys a domain: tears down its Argo state (`argo_destroy`), then
-    /// removes it. Sends no signals.
-    public func destroyDomain(_ domid: UInt16) {
-        guard let domain = domain(domid) else { return }
+    /// Destroys a domain (`XEN_DOMCTL_destroydomain`, `domain_kill`): tears down its Argo
+    /// state (`argo_destroy`) and marks it dying; sends no signals. A domain that others
+    /// still hold a reference on (a device model on its target, see `holders(of:)`) stays
+    /// as a dying domain until they let go: lookups by domid still find it, so senders get
+    /// -ECONNREFUSED rather than -ESRCH, and its domid cannot be reused. Returns the domids
+    /// whose destruction completed in this call, in order (this one first when it did).
+    @discardableResult
+    public func destroyDomain(_ domid: UInt16) -> [UInt16] {
+        guard let domain = liveDomain(domid) else { return [] }
         tearDown(domain)
         domain.argo = nil
-        domainTable[Int(domid)] = nil
+        domain.isDying = true
         liveDomids.removeAll { $0 == domid }
+        dyingDomids.append(domid)
         guests[domid] = nil
+        return reapDyingDomains(first: domid)
     }
 
     /// Soft reset (`argo_soft_reset`): as destroy, but the domain keeps fresh,
@@ -132,7 +147,7 @@ public final class ArgoHypervisor {
     /// Returns the domctl's result.
     @discardableResult
     public func softResetDomain(_ domid: UInt16) -> Int64 {
-        guard let domain = domain(domid) else { return XenErrno.ESRCH.hypercallReturn }
+        guard let domain = liveDomain(domid) else { return XenErrno.ESRCH.hypercallReturn }
         switch settings.behaviour.softReset {
         case .refused:
             return XenErrno.EOPNOTSUPP.hypercallReturn
@@ -145,19 +160,28 @@ public final class ArgoHypervisor {
         }
     }
 
-    /// `rcu_lock_domain_by_id`: live ordinary domains only (no DOMID_SELF etc.).
+    /// `rcu_lock_domain_by_id`: ordinary domains (no DOMID_SELF etc.), dying ones included,
+    /// as Xen finds a destroyed domain until its last reference is dropped.
     @inline(__always)
     func domain(_ domid: UInt16) -> Domain? {
         domid < ArgoABI.domidFirstReserved ? domainTable[Int(domid)] : nil
     }
 
-    public func domainExists(_ domid: UInt16) -> Bool { domain(domid) != nil }
+    /// A domain that is not dying: one that can run and make hypercalls.
+    @inline(__always)
+    func liveDomain(_ domid: UInt16) -> Domain? {
+        guard let domain = domain(domid), !domain.isDying else { return nil }
+        return domain
+    }
+
+    /// Whether a live (not dying) domain has this domid.
+    public func domainExists(_ domid: UInt16) -> Bool { liveDomain(domid) != nil }
     public func hasArgo(_ domid: UInt16) -> Bool { domain(domid)?.argo != nil }
     /// Live domids in ascending order.
     public var domids: [UInt16] { liveDomids }
 
     /// The guest memory of a live domain.
-    public func memory(of domid: UInt16) -> GuestMemory? { domain(domid)?.memory }
+    public func memory(of domid: UInt16) -> GuestMemory? { liveDomain(domid)?.memory }
 
     /// Sets the device-model target (`d->target`), as `XEN_DOMCTL_set_target` does.
     public func setDeviceModelTarget(_ domid: UInt16, target: UInt16?) {
@@ -210,8 +234,8 @@ public final class ArgoHypervisor {
     /// registers would carry it. `caller` must be a live domain.
     public func hypercall(caller: UInt16, cmd: UInt32, arg1: UInt64, arg2: UInt64,
                           arg3: UInt64, arg4: UInt64) -> Int64 {
-        guard let domain = domain(caller) else {
-            preconditionFailure("hypercall from domain \(caller), which does not exist")
+        guard let domain = liveDomain(caller) else {
+            preconditionFailure("hypercall from domain \(caller), which does not exist or is dying")
         }
         do {
             if domain.isCompat {

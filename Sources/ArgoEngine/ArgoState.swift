@@ -153,6 +153,8 @@ final class Domain {
     @exclusivity(unchecked) var argo: ArgoDomainState?
     /// VIRQ_ARGO deliveries so far.
     @exclusivity(unchecked) var virqCount: Int = 0
+    /// Destroyed (`domain_kill` ran, Argo state gone) but still referenced.
+    var isDying = false
 
     init(domid: UInt16, name: String, sid: UInt32, selfSID: UInt32, isControl: Bool,
          deviceModelTarget: UInt16?, isCompat: Bool, memory: GuestMemory) {

@@ -44,6 +44,29 @@ public struct NotifyEntrySpec: Sendable, Hashable {
     public var pad: UInt16
 }
 
+/// One end of an OpenXT firewall rule: a domain (or `any`) and a port (`PORT_ANY` for `any`).
+public struct FirewallEndpointSpec: Sendable, Hashable {
+    public var domain: DomainReference
+    public var aport: UInt32
+    public var pad: UInt16
+}
+
+/// An OpenXT firewall rule as a scenario writes it (`xen_argo_viptables_rule_t`).
+public struct FirewallRuleSpec: Sendable, Hashable {
+    public var source: FirewallEndpointSpec
+    public var destination: FirewallEndpointSpec
+    /// Raw `accept` word (`true` is 1, `false` 0).
+    public var accept: UInt32
+}
+
+/// Which rule `viptables_del` removes.
+public enum FirewallDeletion: Sendable, Hashable {
+    /// By 1-based position (arg4; the rule handle is NULL).
+    case position(Int32)
+    /// The first rule with these addresses (arg4 = -1).
+    case rule(FirewallRuleSpec)
+}
+
 /// What a step does.
 public enum ScenarioOperation: Sendable, Hashable {
     case register(domain: DomainReference, aport: UInt32, partner: DomainReference, length: UInt32,
@@ -58,6 +81,21 @@ public enum ScenarioOperation: Sendable, Hashable {
     case destroy(domain: DomainReference)
     case softReset(domain: DomainReference)
     case create(name: String, domid: UInt16, label: String, privileged: Bool, deviceModelTarget: String?, compat: Bool)
+    /// A raw `HYPERVISOR_argo_op` with the guest's register values.
+    case hypercall(domain: DomainReference, cmd: UInt64, arguments: [UInt64])
+    /// A guest-side write at a guest-physical address; frames touched are populated
+    /// (with `kind`, when given, also frames already there).
+    case poke(domain: DomainReference, address: UInt64, bytes: [UInt8], kind: GuestFrameKind?)
+    /// A guest-side read (shown in the trace).
+    case peek(domain: DomainReference, address: UInt64, count: Int)
+    /// The frame leaves the guest (rings holding it keep their page reference).
+    case unmap(domain: DomainReference, frame: UInt64)
+    /// Drops the references that keep a destroyed domain dying.
+    case release(domain: DomainReference)
+    case viptablesAdd(domain: DomainReference, position: Int32, rule: FirewallRuleSpec)
+    case viptablesDel(domain: DomainReference, deletion: FirewallDeletion)
+    case viptablesList(domain: DomainReference, start: UInt32)
+    case viptablesFlush(domain: DomainReference)
 
     /// The `op` spelling.
     public var name: String {
@@ -71,6 +109,15 @@ public enum ScenarioOperation: Sendable, Hashable {
         case .destroy: "destroy"
         case .softReset: "soft_reset"
         case .create: "create"
+        case .hypercall: "hypercall"
+        case .poke: "poke"
+        case .peek: "peek"
+        case .unmap: "unmap"
+        case .release: "release"
+        case .viptablesAdd: "viptables_add"
+        case .viptablesDel: "viptables_del"
+        case .viptablesList: "viptables_list"
+        case .viptablesFlush: "viptables_flush"
         }
     }
 
@@ -79,7 +126,10 @@ public enum ScenarioOperation: Sendable, Hashable {
         switch self {
         case .register(let domain, _, _, _, _, _, _), .unregister(let domain, _, _, _),
              .sendv(let domain, _, _, _, _, _), .notify(let domain, _, _), .read(let domain, _, _),
-             .setRxPtr(let domain, _, _, _), .destroy(let domain), .softReset(let domain):
+             .setRxPtr(let domain, _, _, _), .destroy(let domain), .softReset(let domain),
+             .hypercall(let domain, _, _), .poke(let domain, _, _, _), .peek(let domain, _, _), .unmap(let domain, _),
+             .release(let domain), .viptablesAdd(let domain, _, _), .viptablesDel(let domain, _),
+             .viptablesList(let domain, _), .viptablesFlush(let domain):
             domain
         case .create(let name, _, _, _, _, _):
             .named(name)

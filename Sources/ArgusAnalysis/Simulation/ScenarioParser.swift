@@ -307,7 +307,7 @@ struct FieldReader {
                                 deviceModelTarget: try map["target"].map { (value) throws(InputError) in try string(value, "target") },
                                 compat: try map["compat"].map { (value) throws(InputError) in try boolean(value, "compat") } ?? false)
         default:
-            throw fail("unknown op '\(op)'", opNode)
+            operation = try extendedStep(op, map, node, opNode: opNode, common: common)
         }
         return ScenarioStep(operation: operation, expect: expect, expectRaw: expectRaw, line: line)
     }

@@ -19,8 +19,8 @@ public final class ScenarioSimulator {
     public let hypervisor: ArgoHypervisor
     private let resolveLabel: ((String) -> UInt32?)?
     /// Every name ever bound (a destroyed domain's name still resolves to its domid).
-    private var domidsByName: [String: UInt16] = [:]
-    private var namesByDomid: [UInt16: String] = [:]
+    var domidsByName: [String: UInt16] = [:]
+    var namesByDomid: [UInt16: String] = [:]
     private var summary = SimulationSummary()
 
     /// Boots a hypervisor with `domains` (created in order by the idle domain,
@@ -70,6 +70,7 @@ public final class ScenarioSimulator {
         for (index, step) in scenario.steps.enumerated() {
             let outcome = try perform(step, file: scenario.file)
             let records = hypervisor.drainAuditLog()
+            let console = hypervisor.drainConsole()
             let signals = hypervisor.drainSignals().map(displayName)
             summary.steps += 1
             // The guest's driver reads the result as an int: failures are counted from that view.
@@ -108,8 +109,10 @@ public final class ScenarioSimulator {
                     return item.line
                 }))
             }
+            for (key, value) in outcome.extras { json.addRaw(key, value) }
             json.addRaw("signals", JSONLine.array(signals.map(JSONLine.quote)))
             if !records.isEmpty { json.addRaw("avc", JSONLine.array(records.map { JSONLine.quote($0.consoleLine) })) }
+            if !console.isEmpty { json.addRaw("console", JSONLine.array(console.map(JSONLine.quote))) }
             if step.expect != nil || step.expectRaw != nil {
                 if let expect = step.expect { json.add("expect", expect) }
                 if let expectRaw = step.expectRaw { json.add("expect_raw", expectRaw) }
@@ -155,10 +158,12 @@ public final class ScenarioSimulator {
         /// The raw 64-bit value the guest's register held, when it differs from `ret` (sendv's
         /// late errors for a 64-bit guest).
         var rawReturn: Int64? = nil
+        /// Further keys (name, JSON value), shown after `messages`.
+        var extras: [(String, String)] = []
         var raw: Int64 { rawReturn ?? ret }
     }
 
-    private func resolve(_ reference: DomainReference, _ step: ScenarioStep, _ file: String) throws(InputError) -> UInt16 {
+    func resolve(_ reference: DomainReference, _ step: ScenarioStep, _ file: String) throws(InputError) -> UInt16 {
         switch reference {
         case .any: return ArgoABI.domidAny
         case .domid(let id): return id
@@ -168,15 +173,18 @@ public final class ScenarioSimulator {
         }
     }
 
-    private func actor(_ reference: DomainReference, _ step: ScenarioStep, _ file: String) throws(InputError) -> ArgoGuest {
+    func actor(_ reference: DomainReference, _ step: ScenarioStep, _ file: String) throws(InputError) -> ArgoGuest {
         let id = try resolve(reference, step, file)
+        if hypervisor.isDying(id) {
+            throw InputError("domain '\(reference)' is dying at this step: it cannot act", file: file, line: step.line)
+        }
         guard hypervisor.domainExists(id) else {
             throw InputError("domain '\(reference)' does not exist at this step", file: file, line: step.line)
         }
         return hypervisor.guest(id)
     }
 
-    private static func result(_ body: () throws(XenErrno) -> Int) -> Int64 {
+    static func result(_ body: () throws(XenErrno) -> Int) -> Int64 {
         do { return Int64(try body()) } catch { return error.hypercallReturn }
     }
 
@@ -264,12 +272,14 @@ public final class ScenarioSimulator {
         case .destroy(let domain):
             let id = try resolve(domain, step, file)
             let name = displayName(id)
-            hypervisor.destroyDomain(id)
-            namesByDomid[id] = nil
-            return Outcome(domainName: name, ret: 0)
+            let freed = hypervisor.destroyDomain(id)
+            return Outcome(domainName: name, ret: 0, extras: lifecycleExtras(id, freed: freed))
 
         case .softReset(let domain):
             let id = try resolve(domain, step, file)
+            if hypervisor.isDying(id) {
+                throw InputError("soft_reset: domain '\(domain)' is dying (not modelled)", file: file, line: step.line)
+            }
             return Outcome(domainName: displayName(id), ret: hypervisor.softResetDomain(id))
 
         case .create(let name, let domid, let label, let privileged, let target, let compat):
@@ -285,12 +295,16 @@ public final class ScenarioSimulator {
                 try hypervisor.createDomain(ArgoDomainSpec(domid: domid, name: name, sid: sid, isControl: privileged,
                                                        deviceModelTarget: targetID, isCompat: compat), creator: creator)
             } catch {
-                throw InputError("create: domid \(domid) is already in use", file: file, line: step.line)
+                // XEN_DOMCTL_createdomain: the domid is taken (by a live or a dying domain).
+                return Outcome(domainName: name, ret: XenErrno.EEXIST.hypercallReturn)
             }
             if let old = namesByDomid[domid] { domidsByName[old] = nil }
             domidsByName[name] = domid
             namesByDomid[domid] = name
             return Outcome(domainName: name, ret: 0)
+
+        default:
+            return try performExtended(step, file: file)
         }
     }
 }

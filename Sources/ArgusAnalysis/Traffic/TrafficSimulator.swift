@@ -93,6 +93,9 @@ public final class TrafficSimulator {
         let victim = candidates[random.below(candidates.count)]
         let domain = topology.domains[victim]
         hypervisor.destroyDomain(domain.domid)
+        // A device model's hold would keep the victim dying and its domid taken; churn stands
+        // for the toolstack tearing the guest down with everything that referenced it.
+        hypervisor.releaseDomain(domain.domid)
         for index in ringsByOwner[victim] { registered[index] = false; readers[index] = nil }
         for index in ringsByPartner[victim] { registered[index] = false }
         waitedOn[victim] = false
