@@ -5,6 +5,17 @@ extension ArgoGuest {
         rings[RingID(owner: domid, aport: aport, partner: partner)]
     }
 
+    /// The driver's record of a ring, or, for a ring registered by raw hypercalls (the driver
+    /// kept no record), one built from what the hypervisor mapped when its frames are
+    /// consecutive guest frames (the guest then addresses the ring as one block).
+    public func knownRing(aport: UInt32, partner: UInt16) -> GuestRingRecord? {
+        if let record = ring(aport: aport, partner: partner) { return record }
+        let id = RingID(owner: domid, aport: aport, partner: partner)
+        guard let mapped = hypervisor.snapshot(of: domid)?.rings.first(where: { $0.id == id }), let first = mapped.frames.first,
+              mapped.frames.enumerated().allSatisfy({ $0.element == first + UInt64($0.offset) }) else { return nil }
+        return GuestRingRecord(id: id, length: mapped.length, frames: mapped.frames)
+    }
+
     /// The ring's memory as the guest pages hold it: the 64-byte header, then
     /// `length` data bytes.
     public func ringBytes(_ record: GuestRingRecord) -> [UInt8] {

@@ -10,7 +10,8 @@ extension ScenarioSimulator {
             // do_argo_op takes `unsigned int cmd`: the low 32 bits of the guest's register.
             let raw = hypervisor.hypercall(caller: guest.domid, cmd: UInt32(truncatingIfNeeded: cmd), arg1: arguments[0],
                                            arg2: arguments[1], arg3: arguments[2], arg4: arguments[3])
-            return Outcome(domainName: displayName(guest.domid), ret: raw, rawReturn: raw)
+            let firewallOp = (ArgoABI.opVIPTablesAdd ... ArgoABI.opVIPTablesList).contains(UInt32(truncatingIfNeeded: cmd))
+            return Outcome(domainName: displayName(guest.domid), ret: raw, rawReturn: raw, extras: firewallOp ? firewallExtras() : [])
 
         case .poke(let domain, let address, let bytes, let kind):
             let guest = try actor(domain, step, file)
@@ -85,14 +86,17 @@ extension ScenarioSimulator {
         }
     }
 
-    /// After `destroy` or `release`: who still holds a dying domain, and which domains'
-    /// destruction completed (their names are then forgotten for display).
+    /// After `destroy` or `release`: who still holds the domain if it stays dying
+    /// (`held_by`), and which other domains' destruction completed in the step
+    /// (`also_freed`, e.g. a target its device model held). Names of freed domains are then
+    /// forgotten for display.
     func lifecycleExtras(_ id: UInt16, freed: [UInt16]) -> [(String, String)] {
         var extras: [(String, String)] = []
         if hypervisor.isDying(id) {
             extras.append(("held_by", JSONLine.array(hypervisor.holders(of: id).map { JSONLine.quote(displayName($0)) })))
         }
-        if !freed.isEmpty { extras.append(("freed", JSONLine.array(freed.map { JSONLine.quote(displayName($0)) }))) }
+        let others = freed.filter { $0 != id }
+        if !others.isEmpty { extras.append(("also_freed", JSONLine.array(others.map { JSONLine.quote(displayName($0)) }))) }
         for domid in freed { namesByDomid[domid] = nil }
         return extras
     }

@@ -256,14 +256,14 @@ public final class ScenarioSimulator {
             let guest = try actor(domain, step, file)
             let partnerID = try resolve(partner, step, file)
             var messages: [ArgoMessage] = []
-            if let record = guest.ring(aport: aport, partner: partnerID) { messages = guest.readMessages(record) }
+            if let record = guest.knownRing(aport: aport, partner: partnerID) { messages = guest.readMessages(record) }
             let ret = Self.result { () throws(XenErrno) in try guest.notify(nil).count }
             return Outcome(domainName: displayName(guest.domid), ret: ret, messages: messages)
 
         case .setRxPtr(let domain, let aport, let partner, let value):
             let guest = try actor(domain, step, file)
             let partnerID = try resolve(partner, step, file)
-            guard let record = guest.ring(aport: aport, partner: partnerID) else {
+            guard let record = guest.knownRing(aport: aport, partner: partnerID) else {
                 return Outcome(domainName: displayName(guest.domid), ret: XenErrno.ENOENT.hypercallReturn)
             }
             guest.setRxPtr(record, value)
