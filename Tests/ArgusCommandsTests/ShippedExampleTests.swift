@@ -15,8 +15,12 @@ import TestSupport
         let system = Fixtures.exampleSystemPath
         let scenarioSystem = examples.appendingPathComponent("scenarios/system.toml").path
         switch relative {
-        case "system.toml", "scenarios/system.toml":
+        case "system.toml", "scenarios/system.toml", "scenarios/openxt/system.toml":
             return (["audit", policy, "--system", path, "--format", "json"], [0])
+        case _ where relative.hasPrefix("scenarios/openxt/") && relative.hasSuffix(".yaml"):
+            // OpenXT's Xen (the port firewall): the system file next to the scenario names it.
+            return (["simulate", policy, "--system", examples.appendingPathComponent("scenarios/openxt/system.toml").path,
+                     "--scenario", path, "--format", "json"], [0])
         case _ where relative.hasPrefix("scenarios/with-policy/") && relative.hasSuffix(".yaml"),
              _ where relative.hasPrefix("logs/") && relative.hasSuffix(".yaml"):
             return (["simulate", policy, "--system", system, "--scenario", path, "--format", "json"], [0])
