@@ -129,7 +129,7 @@ import Testing
          """),
         ("notify: ring_data header unmapped or straddling; the count checked after the copy", .normal, """
          - {op: hypercall, domain: a1, cmd: 4, arg1: 0x7000000, expect: -EFAULT}
-         - {op: poke, domain: a1, gpa: 0x20FFC, hex: "01000000"}
+         - {op: poke, domain: a1, gpa: 0x20FFC, hex: "01010000"}
          - {op: hypercall, domain: a1, cmd: 4, arg1: 0x20FFC, expect: -EFAULT}
          - {op: poke, domain: a1, gpa: 0x20FF8, hex: "0101000000000000"}
          - {op: hypercall, domain: a1, cmd: 4, arg1: 0x20FF8, expect: -EACCES}
