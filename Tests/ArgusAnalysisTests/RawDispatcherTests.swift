@@ -179,3 +179,35 @@ import Testing
         #expect(traceValue(result.trace[4], "signals") == #"["dom0"]"#, "\(result.trace[4])")
     }
 }
+
+/// The new steps' input errors: one line, at the step.
+@Suite struct RawStepParserTests {
+    @Test(arguments: [
+        ("steps:\n  - {op: hypercall, domain: a1}\n", 2, "hypercall needs 'cmd'"),
+        ("steps:\n  - {op: hypercall, domain: a1, cmd: 1, arg5: 0}\n", 2, "unknown key 'arg5'"),
+        ("steps:\n  - {op: hypercall, domain: a1, cmd: -1}\n", 2, "'cmd' must be an unsigned 64-bit integer"),
+        ("steps:\n  - {op: hypercall, domain: a1, cmd: 0x10000000000000000}\n", 2, "'cmd' must be an unsigned 64-bit integer"),
+        ("steps:\n  - {op: poke, domain: a1, gpa: 0x1000, hex: \"abc\"}\n", 2, "even number of hex digits"),
+        ("steps:\n  - {op: poke, domain: a1, gpa: 0x1000, hex: \"\"}\n", 2, "non-empty"),
+        ("steps:\n  - {op: poke, domain: a1, gpa: 0x1000, hex: \"00\", kind: rom}\n", 2, "'kind' must be"),
+        ("steps:\n  - {op: peek, domain: a1, gpa: 0xFFFFFFFFFFFFFFFF, len: 2}\n", 2, "past the end of the address space"),
+        ("steps:\n  - {op: unmap, domain: a1}\n", 2, "unmap needs 'gfn'"),
+        ("steps:\n  - {op: release}\n", 2, "missing 'domain'"),
+        ("steps:\n  - {op: viptables_add, domain: dom0, src: {domain: a1, aport: 1}, dst: {domain: a2, aport: 1}}\n", 2, "needs 'accept'"),
+        ("steps:\n  - {op: viptables_add, domain: dom0, src: {domain: a1}, dst: {domain: a2, aport: 1}, accept: true}\n", 2, "'src' needs 'aport'"),
+        ("steps:\n  - {op: viptables_add, domain: dom0, position: 0x100000000, src: {domain: a1, aport: 1}, dst: {domain: a2, aport: 1}, accept: true}\n", 2, "'position' must be an integer"),
+        ("steps:\n  - {op: viptables_del, domain: dom0, position: 1, src: {domain: a1, aport: 1}, dst: {domain: a2, aport: 1}}\n", 2, "not both"),
+        ("steps:\n  - {op: viptables_del, domain: dom0}\n", 2, "needs 'position' or 'src' and 'dst'"),
+        ("steps:\n  - {op: viptables_list, domain: dom0, start: -1}\n", 2, "'start' must be an integer"),
+        ("steps:\n  - {op: viptables_flush, domain: dom0, all: true}\n", 2, "unknown key 'all'"),
+    ])
+    func badRawStepsAreInputErrors(yaml: String, line: Int, message: String) {
+        do {
+            _ = try ScenarioParser.parse(yaml, file: "s.yaml")
+            Issue.record("no error for \(yaml)")
+        } catch {
+            #expect(error.location?.line == line, "\(error)")
+            #expect(error.message.contains(message), "\(error)")
+        }
+    }
+}
