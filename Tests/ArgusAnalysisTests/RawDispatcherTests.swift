@@ -211,3 +211,22 @@ import Testing
         }
     }
 }
+
+/// Pokes populate at most 4096 frames per run: a one-byte poke per frame would otherwise cost
+/// 4 KiB of host memory for every 60 bytes of YAML.
+@Suite struct PokeLimitTests {
+    @Test func pokesPopulateAtMost4096Frames() throws {
+        let steps = (0 ... 4096).map { "  - {op: poke, domain: a1, gpa: \(0x100_0000 + $0 * 4096), hex: \"ff\"}" }
+        let scenario = try ScenarioParser.parse("steps:\n" + steps.joined(separator: "\n") + "\n", file: "p.yaml")
+        do {
+            _ = try ScenarioSimulator(settings: ArgoBootSettings(), domains: standardDomains).run(scenario)
+            Issue.record("no error")
+        } catch {
+            #expect(error.description == "p.yaml:4098: error: poke: the pokes of one scenario may populate at most 4096 frames (16 MiB)")
+        }
+        // Pokes over frames already there cost nothing more.
+        let again = (0 ..< 5000).map { "  - {op: poke, domain: a1, gpa: \(0x100_0000 + ($0 % 8) * 4096), hex: \"ff\"}" }
+        let (result, _) = try runScenario("steps:\n" + again.joined(separator: "\n") + "\n")
+        #expect(result.summary.steps == 5000)
+    }
+}

@@ -17,7 +17,13 @@ extension ScenarioSimulator {
             let guest = try actor(domain, step, file)
             let memory = guest.guestMemory
             let last = address + UInt64(bytes.count - 1)
-            for frame in (address >> 12) ... (last >> 12) {
+            let frames = (address >> 12) ... (last >> 12)
+            pokedFrames += frames.count(where: { !memory.isPopulated($0) })
+            guard pokedFrames <= Self.pokedFrameLimit else {
+                throw InputError("poke: the pokes of one scenario may populate at most \(Self.pokedFrameLimit) frames (16 MiB)",
+                                 file: file, line: step.line)
+            }
+            for frame in frames {
                 if let kind { memory.populate(frame, kind: kind) } else if !memory.isPopulated(frame) { memory.populate(frame) }
             }
             let ret = Self.result { () throws(XenErrno) in try memory.writeBytes(address, bytes); return 0 }

@@ -22,6 +22,10 @@ public final class ScenarioSimulator {
     var domidsByName: [String: UInt16] = [:]
     var namesByDomid: [UInt16: String] = [:]
     private var summary = SimulationSummary()
+    /// Frames `poke` steps populated so far (bounded: hostile input costs what it writes).
+    var pokedFrames = 0
+    /// The most frames the pokes of one run may populate (16 MiB of guest memory).
+    public static let pokedFrameLimit = 4096
 
     /// Boots a hypervisor with `domains` (created in order by the idle domain,
     /// then device-model targets set). `resolveLabel` turns a `create` step's
