@@ -21,6 +21,7 @@ import TestSupport
         ("examples/scenarios/basic.yaml", scenarioSystem), ("examples/scenarios/full-ring.yaml", scenarioSystem),
         ("examples/scenarios/hostile.yaml", scenarioSystem), ("examples/scenarios/with-policy/example-system.yaml", system),
         ("examples/logs/example-dmesg.yaml", system),
+        ("examples/scenarios/openxt/firewall.yaml", Fixtures.root.appendingPathComponent("examples/scenarios/openxt/system.toml").path),
     ]
 
     static func bytes(_ relative: String) throws -> [UInt8] {
