@@ -11,7 +11,9 @@ public enum GuestFrameKind: Sendable, Hashable {
     /// RAM in log-dirty mode during migration (`p2m_ram_logdirty`): registering
     /// it fails with EAGAIN.
     case logDirty
-    /// Directly mapped MMIO (`p2m_mmio_direct`): registering it fails with EPERM.
+    /// Directly mapped MMIO (`p2m_mmio_direct`): registering it fails with EPERM, and a copy
+    /// from or to it faults like a hole (there is no RAM page behind it: `__hvm_copy` gets
+    /// `HVMTRANS_bad_gfn_to_mfn`).
     case mmio
 }
 
@@ -82,7 +84,7 @@ final class GuestPage {
 ///
 /// Guest addresses are guest-physical (`gfn << 12 | offset`), as for an HVM
 /// guest running with paging off: every hypercall argument pointer is one of
-/// these. Reads and writes that touch an unpopulated frame fail with EFAULT
+/// these. Reads and writes that touch an unpopulated (or MMIO) frame fail with EFAULT
 /// after copying whatever came before the hole, as Xen's `copy_*_guest` does.
 public final class GuestMemory {
     private var pages: [UInt64: GuestPage] = [:]
@@ -130,7 +132,7 @@ public final class GuestMemory {
         var done = 0
         let total = destination.count
         while done < total {
-            guard let page = pages[address >> 12] else { throw .EFAULT }
+            guard let page = pages[address >> 12], page.kind != .mmio else { throw .EFAULT }
             let offset = Int(address & 0xFFF)
             let chunk = min(ArgoABI.pageSize - offset, total - done)
             if let bytes = page.bytesIfBacked {
@@ -153,7 +155,7 @@ public final class GuestMemory {
         var done = 0
         let total = source.count
         while done < total {
-            guard let page = pages[address >> 12] else { throw .EFAULT }
+            guard let page = pages[address >> 12], page.kind != .mmio else { throw .EFAULT }
             let offset = Int(address & 0xFFF)
             let chunk = min(ArgoABI.pageSize - offset, total - done)
             if !(byHypervisor && page.kind == .readOnly) {
@@ -176,7 +178,7 @@ public final class GuestMemory {
         var address = address
         var done = 0
         while done < count {
-            guard let page = pages[address >> 12] else { throw .EFAULT }
+            guard let page = pages[address >> 12], page.kind != .mmio else { throw .EFAULT }
             let offset = Int(address & 0xFFF)
             let chunk = min(ArgoABI.pageSize - offset, count - done)
             page.bytesIfBacked?.advanced(by: offset).initializeMemory(as: UInt8.self, repeating: 0, count: chunk)

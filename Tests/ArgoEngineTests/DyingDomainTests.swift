@@ -19,6 +19,20 @@ import Testing
         #expect(errno { try memory.writeBytes(0xFFFF_FFFF_FFFF_FFFE, [1, 2, 3]) } == .EFAULT)
     }
 
+    /// An MMIO frame has no RAM page behind it: copies fault there as at a hole; log-dirty
+    /// RAM copies normally.
+    @Test func mmioFramesAreHoles() throws {
+        let memory = GuestMemory()
+        memory.populate(0x40)
+        memory.populate(0x41, kind: .mmio)
+        memory.populate(0x42, kind: .logDirty)
+        #expect(errno { _ = try memory.load32(0x41000) } == .EFAULT)
+        #expect(errno { try memory.writeBytes(0x40FFE, [1, 2, 3, 4]) } == .EFAULT)
+        #expect(try memory.readBytes(0x40FFE, count: 2) == [1, 2])
+        try memory.store32(0x42000, byHypervisor: true, 5)
+        #expect(try memory.load32(0x42000) == 5)
+    }
+
     @Test func hypervisorWritesToReadOnlyRAMAreDropped() throws {
         let memory = GuestMemory()
         memory.populate(0x30, kind: .readOnly)
