@@ -231,21 +231,10 @@ public struct UniverseCheck {
                                 note: Self.describe(labels: domains.map(\.label), relation: relation, booleans: booleans, mac: mac))
         case .chain(let path):
             let booleans = table.booleanValues(setting: path.setting)
-            let domains = path.domains(labels: labels)
-            let text = Exposure.systemFile(title: title + ": a path of \(path.hops) hop\(path.hops == 1 ? "" : "s")", domains: domains,
-                                           booleans: booleans, macPermissive: path.macPermissive)
-            let (system, audit) = Self.audit(text, policy: policy, booleans: booleans)
-            let names = path.names
-            let indices = names.map { system.index(ofDomain: $0)! }
-            let explainer = Explainer(system)
-            var chain: [HookExplanation] = []
-            for (u, v) in zip(indices, indices.dropFirst()) {
-                precondition(audit.has(.channel, u, v), "check: the audit has no channel on a path exposure found (a bug in Argus)\n\(text)")
-                chain += explainer.explain(flow: "channel", u, v).filter(\.allowed)
-            }
-            let shown = zip(names, path.contexts).map { "\($0.0) (\(labels[$0.1]))" }
-            return CheckFinding(kind: kind, rule: rule, instance: subject, explanation: chain, path: shown, counterexample: text,
-                                note: shown.joined(separator: " -> ") + Self.settingWords(booleans, path.macPermissive))
+            let audited = ChainCounterexample(path, title: title + ": a path of \(path.hops) hop\(path.hops == 1 ? "" : "s")", table: table)
+            let shown = zip(path.names, path.contexts).map { "\($0.0) (\(labels[$0.1]))" }
+            return CheckFinding(kind: kind, rule: rule, instance: subject, explanation: audited.hops.flatMap(\.explanation), path: shown,
+                                counterexample: audited.text, note: shown.joined(separator: " -> ") + Self.settingWords(booleans, path.macPermissive))
         case .noPath(let setting):
             let booleans = table.booleanValues(setting: setting)
             let domains = [Exposure.SystemFileDomain(name: "a", label: labels[hit.source]),

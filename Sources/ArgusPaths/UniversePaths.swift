@@ -105,22 +105,13 @@ public struct UniversePaths {
 
     /// A shortest chain from a domain of `sources` to a domain of `targets` over every setting
     /// (mac-permissive off preferred at the same length, then the lowest setting), within
-    /// `maxHops`; nil when none.
+    /// `maxHops`; nil when none. With `loopbacks`, a domain reaching itself counts (one hop),
+    /// after two different domains one hop apart.
     public func shortestChain(from sources: [Int], to targets: [Int], maxHops: Int?, loopbacks: Bool = true) -> UniverseChain? {
         let targetSet = Set(targets)
         var best: (hops: Int, chunk: Int, bit: Int, mac: Bool)?
         for mac in [false, true] {
             for c in 0..<table.chunkCount {
-                // Loopback: one hop (the fewest), a domain of a context in both lists.
-                if loopbacks, best.map({ $0.hops > 1 }) ?? true {
-                    for s in sources where targetSet.contains(s) {
-                        let m = loopback(s, chunk: c, mac: mac)
-                        if m != 0 {
-                            return UniverseChain(contexts: [s, s], relations: [.same],
-                                                 setting: table.setting(chunk: c, bit: m.trailingZeroBitCount), macPermissive: mac)
-                        }
-                    }
-                }
                 // Only a strictly shorter chain replaces the best so far.
                 let limit = min(maxHops ?? Int.max, (best?.hops ?? Int.max) - 1)
                 guard limit >= 1 else { continue }
@@ -145,6 +136,20 @@ public struct UniversePaths {
                     }
                     guard any else { break }
                     (free, used) = (nf, nu)
+                }
+            }
+        }
+        // A loopback (a domain with itself: one hop) only when no two domains are one hop apart.
+        if loopbacks, best.map({ $0.hops > 1 }) ?? true {
+            for mac in [false, true] {
+                for c in 0..<table.chunkCount {
+                    for s in sources where targetSet.contains(s) {
+                        let m = loopback(s, chunk: c, mac: mac)
+                        if m != 0 {
+                            return UniverseChain(contexts: [s, s], relations: [.same],
+                                                 setting: table.setting(chunk: c, bit: m.trailingZeroBitCount), macPermissive: mac)
+                        }
+                    }
                 }
             }
         }
