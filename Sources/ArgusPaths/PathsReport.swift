@@ -107,6 +107,12 @@ public struct TypePaths {
     public var found: Bool { chain != nil }
 
     public init(table: ExposureFlowTable, from: DomainSelector, to: DomainSelector, maxHops: Int?) throws(InputError) {
+        try self.init(paths: UniversePaths(table), from: from, to: to, maxHops: maxHops)
+    }
+
+    /// The same over a graph already built (several questions over one policy).
+    public init(paths: UniversePaths, from: DomainSelector, to: DomainSelector, maxHops: Int?) throws(InputError) {
+        let table = paths.table
         let universe = table.universe
         let policy = table.policy
         let sources = try UniverseSelection.contexts(matching: from, at: SourceLocation(file: "--from"), in: universe, strict: true)
@@ -118,7 +124,7 @@ public struct TypePaths {
         exact = table.isExact
         contextCount = table.contextCount
         settingCount = table.booleans.settings.count
-        chain = UniversePaths(table).shortestChain(from: sources, to: targets, maxHops: maxHops)
+        chain = paths.shortestChain(from: sources, to: targets, maxHops: maxHops)
         labels = []
         types = []
         booleans = [:]
@@ -147,14 +153,13 @@ struct ChainCounterexample {
         let booleans = table.booleanValues(setting: chain.setting)
         let text = Exposure.systemFile(title: title, domains: chain.domains(labels: labels), booleans: booleans, macPermissive: chain.macPermissive)
         self.text = text
-        let (system, audit) = UniverseCheck.audit(text, policy: policy, booleans: booleans)
+        let batch = AuditedBatch([text], policy: policy, booleans: booleans)
         let names = chain.names
-        let indices = names.map { system.index(ofDomain: $0)! }
-        let explainer = Explainer(system)
-        self.hops = zip(indices, indices.dropFirst()).map { u, v in
-            precondition(audit.has(.channel, u, v), "paths: the audit has no channel on a path exposure found (a bug in Argus)\n\(text)")
-            return PathHop(source: system.domains[u].name, target: system.domains[v].name,
-                           explanation: explainer.explain(flow: "channel", u, v).filter(\.allowed))
+        let indices = names.map { batch.index(0, $0) }
+        hops = zip(zip(names, names.dropFirst()), zip(indices, indices.dropFirst())).map { pair, hop in
+            precondition(batch.audit.has(.channel, hop.0, hop.1), "paths: the audit has no channel on a path exposure found (a bug in Argus)\n\(text)")
+            return PathHop(source: pair.0, target: pair.1,
+                           explanation: batch.strip(batch.explainer.explain(flow: "channel", hop.0, hop.1).filter(\.allowed), 0))
         }
     }
 }

@@ -28,7 +28,9 @@ public struct UniverseCheck {
     enum Witness {
         /// The flow holds (never) or fails (must) for these labels in this relation (nil: one domain).
         case flow(relation: ExposureRelation?, setting: Int, mac: Bool)
-        /// A path exists (never).
+        /// A path exists (never); the chain is searched only for the findings shown.
+        case reachable
+        /// A path exists (never): the chain.
         case chain(UniverseChain)
         /// No path under this setting (must).
         case noPath(setting: Int)
@@ -61,19 +63,23 @@ public struct UniverseCheck {
         var exempted: [ExemptedFinding] = []
         var oldKeys = Set<String>()
         if let baseline {
+            var cache = ReachCache()
             for rule in rules.flowRules {
-                for hit in try hits(of: rule, in: baseline, strict: false) {
-                    oldKeys.insert(Self.key(rule, instance(rule, hit, baseline.universe)))
+                for hit in try hits(of: rule, in: baseline, strict: false, cache: &cache) {
+                    oldKeys.insert(Self.key(rule, Self.instance(rule, hit, baseline.universe)))
                 }
             }
         }
         var suppressed: [CheckFinding] = []
+        enum Place { case violation, baseline, exempted(CheckRule) }
+        var cache = ReachCache()
+        var pending: [(CounterexamplePlan, Place)] = []
         for rule in rules.flowRules {
             // Per (source type, target type): the first uncovered hit, else the first exempted one.
             var order: [String] = []
             var groups: [String: (violation: Hit?, exempted: (Hit, Int)?)] = [:]
-            for hit in try hits(of: rule, in: table, strict: true) {
-                let key = instance(rule, hit, universe).description
+            for hit in try hits(of: rule, in: table, strict: true, cache: &cache) {
+                let key = Self.instance(rule, hit, universe).description
                 if groups[key] == nil { order.append(key); groups[key] = (nil, nil) }
                 let cover = active.firstIndex { e in
                     e.rule.flow == rule.flow && e.from.contains(hit.source)
@@ -89,11 +95,20 @@ public struct UniverseCheck {
             for key in order {
                 let group = groups[key]!
                 if let hit = group.violation {
-                    let f = finding(rule, hit, table)
-                    if oldKeys.contains(Self.key(rule, f.instance!)) { suppressed.append(f) } else { violations.append(f) }
+                    let old = oldKeys.contains(Self.key(rule, Self.instance(rule, hit, universe)))
+                    pending.append((CounterexamplePlan(rule, chained(hit, rule, &cache, table), table), old ? .baseline : .violation))
                 } else if let (hit, e) = group.exempted {
-                    exempted.append(ExemptedFinding(finding: finding(rule, hit, table), exemption: active[e].rule))
+                    pending.append((CounterexamplePlan(rule, chained(hit, rule, &cache, table), table), .exempted(active[e].rule)))
                 }
+            }
+        }
+        // Every counterexample audited, in batches (one decision table per batch).
+        let findings = CounterexamplePlan.audit(pending.map(\.0), table: table)
+        for (finding, (_, place)) in zip(findings, pending) {
+            switch place {
+            case .violation: violations.append(finding)
+            case .baseline: suppressed.append(finding)
+            case .exempted(let e): exempted.append(ExemptedFinding(finding: finding, exemption: e))
             }
         }
         let unused = active.indices.filter { !used.contains($0) }.map { active[$0].rule }
@@ -102,10 +117,21 @@ public struct UniverseCheck {
                            hasBaseline: baseline != nil)
     }
 
+    /// The hit with its chain, for a path that exists.
+    func chained(_ hit: Hit, _ rule: CheckRule, _ cache: inout ReachCache, _ table: ExposureFlowTable) -> Hit {
+        guard case .reachable = hit.witness, let j = hit.target else { return hit }
+        guard let chain = cache.graph(table).shortestChain(from: [hit.source], to: [j], maxHops: rule.maxHops, loopbacks: hit.source == j) else {
+            preconditionFailure("check: a path found by reachability has no chain (a bug in Argus)")
+        }
+        var out = hit
+        out.witness = .chain(chain)
+        return out
+    }
+
     static func key(_ rule: CheckRule, _ instance: FlowInstance) -> String { "\(rule.location)|\(instance.description)" }
 
     /// The finding's subject: the types of the labels, as `type:NAME`.
-    func instance(_ rule: CheckRule, _ hit: Hit, _ universe: ExposureUniverse) -> FlowInstance {
+    static func instance(_ rule: CheckRule, _ hit: Hit, _ universe: ExposureUniverse) -> FlowInstance {
         let policy = universe.policy
         func name(_ c: Int) -> String { "type:" + policy.typeName(universe.contexts[c].type) }
         return FlowInstance(source: name(hit.source), target: hit.target.map(name), flow: rule.flow)
@@ -115,6 +141,34 @@ public struct UniverseCheck {
 
     /// Every covered label (pair) that breaks the rule, with a witness, in universe order.
     func hits(of rule: CheckRule, in table: ExposureFlowTable, strict: Bool) throws(InputError) -> [Hit] {
+        var cache = ReachCache()
+        return try hits(of: rule, in: table, strict: strict, cache: &cache)
+    }
+
+    /// Reachability from one context, per mac-permissive value and hop limit, shared by the rules.
+    struct ReachCache {
+        var reach: [String: [[UInt64]]] = [:]
+        /// The graph of the table last searched (built once per table).
+        var paths: UniversePaths?
+
+        mutating func graph(_ table: ExposureFlowTable) -> UniversePaths {
+            if let paths, paths.table.policy.origin.path == table.policy.origin.path, paths.n == table.contextCount { return paths }
+            let built = UniversePaths(table)
+            paths = built
+            reach = [:]
+            return built
+        }
+
+        mutating func from(_ i: Int, mac: Bool, maxHops: Int?, _ paths: UniversePaths) -> [[UInt64]] {
+            let key = "\(i)/\(mac)/\(maxHops ?? 0)"
+            if let r = reach[key] { return r }
+            let r = paths.reach(from: [i], mac: mac, maxHops: maxHops)
+            reach[key] = r
+            return r
+        }
+    }
+
+    func hits(of rule: CheckRule, in table: ExposureFlowTable, strict: Bool, cache: inout ReachCache) throws(InputError) -> [Hit] {
         let universe = table.universe
         let sources = try UniverseSelection.contexts(matching: rule.from, at: rule.fromLocation, in: universe, strict: strict)
         let targets = try rule.to.map { sel throws(InputError) in
@@ -141,17 +195,14 @@ public struct UniverseCheck {
             return out
         }
         if rule.flow == .path {
-            let paths = UniversePaths(table)
+            let paths = cache.graph(table)
             for i in sources {
-                let reach = paths.reach(from: [i], mac: never, maxHops: rule.maxHops)
+                let reach = cache.from(i, mac: never, maxHops: rule.maxHops, paths)
                 for j in targets {
                     if never {
                         let loop = i == j && chunks.contains { paths.loopback(i, chunk: $0, mac: true) != 0 }
                         guard loop || chunks.contains(where: { reach[$0][j] != 0 }) else { continue }
-                        guard let chain = paths.shortestChain(from: [i], to: [j], maxHops: rule.maxHops, loopbacks: i == j) else {
-                            preconditionFailure("check: a path found by reachability has no chain (a bug in Argus)")
-                        }
-                        out.append(Hit(source: i, target: j, witness: .chain(chain)))
+                        out.append(Hit(source: i, target: j, witness: .reachable))
                     } else {
                         let (setting, found) = first { ~reach[$0][j] }
                         if found { out.append(Hit(source: i, target: j, witness: .noPath(setting: setting))) }
@@ -192,85 +243,6 @@ public struct UniverseCheck {
         case .send, .notify: p.send
         case .channel: p.channel(macPermissive: mac)
         default: 0
-        }
-    }
-
-    // MARK: findings with audited counterexamples
-
-    func finding(_ rule: CheckRule, _ hit: Hit, _ table: ExposureFlowTable) -> CheckFinding {
-        let universe = table.universe
-        let policy = table.policy
-        let labels = universe.contexts.map { policy.string($0) }
-        let kind: CheckFinding.Kind = rule.kind == .never ? .forbiddenFlow : .missingFlow
-        let title = "Counterexample for \(rule.summary) (\(rule.location))"
-        let subject = instance(rule, hit, universe)
-        switch hit.witness {
-        case .flow(let relation, let setting, let mac):
-            var domains = [Exposure.SystemFileDomain(name: "a", label: labels[hit.source])]
-            var target: String?
-            if let j = hit.target {
-                switch relation ?? .unrelated {
-                case .same: target = "a"
-                case let r:
-                    domains.append(Exposure.SystemFileDomain(name: "b", label: labels[j]))
-                    target = "b"
-                    if r == .sourceIsDeviceModel { domains[0].target = "b" }
-                    if r == .targetIsDeviceModel { domains[1].target = "a" }
-                }
-            }
-            let booleans = table.booleanValues(setting: setting)
-            var words = relation.map { ": \($0.words)" } ?? ""
-            if rule.kind == .must { words += ", where it does not hold" }
-            let text = Exposure.systemFile(title: title + words, domains: domains, booleans: booleans, macPermissive: mac)
-            let (system, audit) = Self.audit(text, policy: policy, booleans: booleans)
-            let i = system.index(ofDomain: "a")!, j = target.map { system.index(ofDomain: $0)! }
-            let holds = audit.holds(rule.flow, i, j)
-            precondition(holds == (rule.kind == .never), "check: the audit disagrees with exposure on \(subject.description) (a bug in Argus)\n\(text)")
-            let chain = Explainer(system).explain(flow: rule.flow.rawValue, i, j).filter { $0.allowed == holds }
-            return CheckFinding(kind: kind, rule: rule, instance: subject, explanation: chain, counterexample: text,
-                                note: Self.describe(labels: domains.map(\.label), relation: relation, booleans: booleans, mac: mac))
-        case .chain(let path):
-            let booleans = table.booleanValues(setting: path.setting)
-            let audited = ChainCounterexample(path, title: title + ": a path of \(path.hops) hop\(path.hops == 1 ? "" : "s")", table: table)
-            let shown = zip(path.names, path.contexts).map { "\($0.0) (\(labels[$0.1]))" }
-            return CheckFinding(kind: kind, rule: rule, instance: subject, explanation: audited.hops.flatMap(\.explanation), path: shown,
-                                counterexample: audited.text, note: shown.joined(separator: " -> ") + Self.settingWords(booleans, path.macPermissive))
-        case .noPath(let setting):
-            let booleans = table.booleanValues(setting: setting)
-            let domains = [Exposure.SystemFileDomain(name: "a", label: labels[hit.source]),
-                           Exposure.SystemFileDomain(name: "b", label: labels[hit.target!])]
-            let text = Exposure.systemFile(title: title + ": no chain of any valid labels connects a to b under these booleans",
-                                           domains: domains, booleans: booleans, macPermissive: false)
-            let (system, audit) = Self.audit(text, policy: policy, booleans: booleans)
-            let within = ChannelGraph(audit).distances(from: 0, maxHops: rule.maxHops)[1]
-            precondition(within == nil, "check: the audit finds a path exposure says does not exist (a bug in Argus)\n\(text)")
-            let chain = Explainer(system).explain(flow: "channel", 0, 1).filter { !$0.allowed }
-            return CheckFinding(kind: kind, rule: rule, instance: subject, explanation: chain, counterexample: text,
-                                note: "no chain of any valid labels from \(labels[hit.source]) to \(labels[hit.target!])"
-                                    + (rule.maxHops.map { " within \($0) hops" } ?? "") + Self.settingWords(booleans, false))
-        }
-    }
-
-    static func describe(labels: [String], relation: ExposureRelation?, booleans: [String: Bool], mac: Bool) -> String {
-        var text = "e.g. " + labels.joined(separator: " -> ")
-        if let relation, relation != .unrelated { text += ", \(relation.words)" }
-        return text + settingWords(booleans, mac)
-    }
-
-    static func settingWords(_ booleans: [String: Bool], _ mac: Bool) -> String {
-        var parts = booleans.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        if mac { parts.append("mac-permissive on") }
-        return parts.isEmpty ? "" : "; " + parts.joined(separator: ", ")
-    }
-
-    /// Parses a counterexample back and audits it, as `argus audit` would.
-    static func audit(_ text: String, policy: Policy, booleans: [String: Bool]) -> (ResolvedSystem, ArgoAudit) {
-        do {
-            let inventory = try SystemInventory.parse(text: text, path: "counterexample.toml")
-            let system = try ResolvedSystem(inventory: inventory, policy: policy, booleans: booleans)
-            return (system, ArgoAudit(system))
-        } catch {
-            preconditionFailure("check: the audit refuses a counterexample: \(error) (a bug in Argus)\n\(text)")
         }
     }
 }

@@ -44,27 +44,58 @@ public struct UniverseChain: Sendable, Equatable {
 public struct UniversePaths {
     public let table: ExposureFlowTable
     let n: Int
+    /// The hops of the graph, per chunk and mac-permissive value (0 off, 1 on): evaluated once,
+    /// since every search walks them many times.
+    let hops: [[Hops]]
+
+    /// Channel masks out of each context: to every context as unrelated domains, and the
+    /// device-model arrangements where they decide differently.
+    struct Hops {
+        /// `unrelated[i * n + j]`.
+        var unrelated: [UInt64]
+        /// Per source context: (target, i serves j as device model, j serves i as device model).
+        var deviceModels: [[(j: Int, sourceIsDM: UInt64, targetIsDM: UInt64)]]
+    }
 
     public init(_ table: ExposureFlowTable) {
         self.table = table
-        n = table.contextCount
+        let n = table.contextCount
+        self.n = n
+        hops = (0..<table.chunkCount).map { c in
+            [false, true].map { mac in
+                var unrelated = [UInt64](repeating: 0, count: n * n)
+                var deviceModels = [[(j: Int, sourceIsDM: UInt64, targetIsDM: UInt64)]](repeating: [], count: n)
+                for i in 0..<n {
+                    for j in 0..<n {
+                        unrelated[i * n + j] = table.pair(i, j, .unrelated, chunk: c)?.channel(macPermissive: mac) ?? 0
+                        guard table.deviceModelsMatter(i, j) else { continue }
+                        let s = table.pair(i, j, .sourceIsDeviceModel, chunk: c)?.channel(macPermissive: mac) ?? 0
+                        let t = table.pair(i, j, .targetIsDeviceModel, chunk: c)?.channel(macPermissive: mac) ?? 0
+                        if s | t != 0 { deviceModels[i].append((j, s, t)) }
+                    }
+                }
+                return Hops(unrelated: unrelated, deviceModels: deviceModels)
+            }
+        }
     }
 
     /// Successor states of one frontier, for chunk `c`: arrivals with the domain's target free
-    /// (index 0) and taken (index 1).
-    func step(_ free: [UInt64], _ used: [UInt64], chunk c: Int, mac: Bool, onlyBit: UInt64 = ~0) -> (free: [UInt64], used: [UInt64]) {
+    /// and taken.
+    func step(_ free: [UInt64], _ used: [UInt64], chunk c: Int, mac: Bool) -> (free: [UInt64], used: [UInt64]) {
         var nextFree = [UInt64](repeating: 0, count: n), nextUsed = [UInt64](repeating: 0, count: n)
-        for i in 0..<n {
-            let any = (free[i] | used[i]) & onlyBit
-            guard any != 0 else { continue }
-            for j in 0..<n {
-                guard let p = table.pair(i, j, .unrelated, chunk: c) else { continue }
-                nextFree[j] |= any & p.channel(macPermissive: mac)
-                guard table.deviceModelsMatter(i, j) else { continue }
-                // i serves j as device model: i's target must still be free; j's stays free.
-                if let p = table.pair(i, j, .sourceIsDeviceModel, chunk: c) { nextFree[j] |= free[i] & onlyBit & p.channel(macPermissive: mac) }
-                // j serves i as device model: j's target is taken.
-                if let p = table.pair(i, j, .targetIsDeviceModel, chunk: c) { nextUsed[j] |= any & p.channel(macPermissive: mac) }
+        let h = hops[c][mac ? 1 : 0]
+        h.unrelated.withUnsafeBufferPointer { edges in
+            for i in 0..<n {
+                let any = free[i] | used[i]
+                guard any != 0 else { continue }
+                let row = i * n
+                for j in 0..<n { nextFree[j] |= any & edges[row + j] }
+                for dm in h.deviceModels[i] {
+                    // i serves j as device model: i's target must still be free; j's stays free.
+                    nextFree[dm.j] |= free[i] & dm.sourceIsDM
+                    // j serves i as device model: j's target is taken.
+                    nextUsed[dm.j] |= any & dm.targetIsDM
+                }
             }
         }
         return (nextFree, nextUsed)
@@ -159,29 +190,24 @@ public struct UniversePaths {
 
     /// The chain itself, for one setting: breadth first over (context, target taken), with the
     /// parent of every state at every level (a start context may be reached again, as another domain).
-    func chain(from sources: [Int], to targets: Set<Int>, hops: Int, chunk c: Int, bit: Int, mac: Bool) -> UniverseChain? {
+    func chain(from sources: [Int], to targets: Set<Int>, hops length: Int, chunk c: Int, bit: Int, mac: Bool) -> UniverseChain? {
         let only: UInt64 = 1 << UInt64(bit)
         var levels: [[Int: (parent: Int, relation: ExposureRelation)]] = [Dictionary(uniqueKeysWithValues: sources.map { ($0 * 2, (-1, ExposureRelation.unrelated)) })]
         var seen = [Bool](repeating: false, count: n * 2)
-        for level in 1...max(1, hops) {
+        for level in 1...max(1, length) {
             var next: [Int: (parent: Int, relation: ExposureRelation)] = [:]
             for state in levels[level - 1].keys.sorted() {
                 let i = state / 2, taken = state % 2 == 1
-                for j in 0..<n {
-                    var options: [(ExposureRelation, Int)] = []
-                    if let p = table.pair(i, j, .unrelated, chunk: c), p.channel(macPermissive: mac) & only != 0 { options.append((.unrelated, j * 2)) }
-                    if table.deviceModelsMatter(i, j) {
-                        if !taken, let p = table.pair(i, j, .sourceIsDeviceModel, chunk: c), p.channel(macPermissive: mac) & only != 0 {
-                            options.append((.sourceIsDeviceModel, j * 2))
-                        }
-                        if let p = table.pair(i, j, .targetIsDeviceModel, chunk: c), p.channel(macPermissive: mac) & only != 0 {
-                            options.append((.targetIsDeviceModel, j * 2 + 1))
-                        }
-                    }
-                    for (relation, to) in options where !seen[to] && !(to % 2 == 1 && seen[to - 1]) {
-                        seen[to] = true
-                        next[to] = (state, relation)
-                    }
+                let h = hops[c][mac ? 1 : 0]
+                var options: [(ExposureRelation, Int)] = []
+                for j in 0..<n where h.unrelated[i * n + j] & only != 0 { options.append((.unrelated, j * 2)) }
+                for dm in h.deviceModels[i] {
+                    if !taken && dm.sourceIsDM & only != 0 { options.append((.sourceIsDeviceModel, dm.j * 2)) }
+                    if dm.targetIsDM & only != 0 { options.append((.targetIsDeviceModel, dm.j * 2 + 1)) }
+                }
+                for (relation, to) in options where !seen[to] && !(to % 2 == 1 && seen[to - 1]) {
+                    seen[to] = true
+                    next[to] = (state, relation)
                 }
             }
             levels.append(next)

@@ -151,7 +151,7 @@ import XenProfile
     let system = Fixtures.exampleSystemPath
 
     @Test func goldenCorpusIsNotEmpty() {
-        #expect(Golden.files(under: "paths").count >= 6, "\(Golden.files(under: "paths"))")
+        #expect(Golden.files(under: "paths").count >= 5, "\(Golden.files(under: "paths"))")
     }
 
     @Test(arguments: [

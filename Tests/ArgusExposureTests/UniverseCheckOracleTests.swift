@@ -149,9 +149,10 @@ import XenProfile
             }
         }
         var found = 0
+        let paths = UniversePaths(table)
         for a in types {
             for b in types {
-                let r = try TypePaths(table: table, from: .type(policy.typeName(a)), to: .type(policy.typeName(b)), maxHops: nil)
+                let r = try TypePaths(paths: paths, from: .type(policy.typeName(a)), to: .type(policy.typeName(b)), maxHops: nil)
                 let expected = best["\(a)->\(b)"]
                 if let expected { #expect(r.chain != nil && r.chain!.hops <= expected, "\(policy.typeName(a)) -> \(policy.typeName(b))") }
                 if let chain = r.chain {
