@@ -189,6 +189,33 @@ import XenProfile
         #expect(direct.status == 1, "b1 -> a1 has no direct channel")
     }
 
+    /// The audit's reach: one hop is the channels, any number of hops their transitive closure
+    /// (recomputed here by Floyd–Warshall from the JSON's own pairs), in text and JSON alike.
+    @Test func auditReachIsTheClosureOfChannels() throws {
+        let r = runArgus(["audit", policy, "--system", system, "--format", "json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let names = try #require((json["domains"] as? [[String: Any]])?.compactMap { $0["name"] as? String })
+        let n = names.count
+        var reach = [[Bool]](repeating: [Bool](repeating: false, count: n), count: n)
+        for p in try #require(json["pairs"] as? [[String: Any]]) where p["channel"] as? Bool == true {
+            reach[names.firstIndex(of: p["source"] as! String)!][names.firstIndex(of: p["target"] as! String)!] = true
+        }
+        let direct = reach
+        for k in 0..<n { for i in 0..<n where reach[i][k] { for j in 0..<n where reach[k][j] { reach[i][j] = true } } }
+        let rows = try #require(json["reach"] as? [[String: Any]])
+        #expect(rows.map { $0["domain"] as? String } == names)
+        var transitiveOnly = 0
+        for (i, row) in rows.enumerated() {
+            #expect(row["one_hop"] as? [String] == names.indices.filter { direct[i][$0] }.map { names[$0] })
+            #expect(row["any_hops"] as? [String] == names.indices.filter { reach[i][$0] }.map { names[$0] })
+            transitiveOnly += names.indices.filter { reach[i][$0] && !direct[i][$0] }.count
+        }
+        #expect(transitiveOnly > 5, "the example has relayed reach (b1 -> netvm -> a1)")
+        let text = runArgus(["audit", policy, "--system", system]).out
+        #expect(text.contains("\n  b1: 1 hop: dom0, netvm; any: every domain but isolated, stub-a1\n"), "\(text)")
+        #expect(text.contains("\n  isolated: 1 hop: none; any: none\n"))
+    }
+
     @Test func noPathIsStatusOne() {
         let r = runArgus(["paths", policy, "--system", system, "--from", "isolated", "--to", "dom0"])
         #expect(r.status == 1)
