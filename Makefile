@@ -50,6 +50,9 @@ demo: build
 	$(ARGUS) audit policy/example --system examples/system.toml
 	$(ARGUS) query policy/example --system examples/system.toml --from a1 --to b1 --perm send || true
 	$(ARGUS) simulate policy/example --system examples/system.toml --scenario examples/scenarios/with-policy/example-system.yaml
+	$(ARGUS) audit policy/openxt --system examples/openxt/system.toml --services
+	$(ARGUS) query policy/openxt --system examples/openxt/system.toml --from syncvm --to dom0:5100 || true
+	$(ARGUS) query policy/openxt --system examples/openxt/system.toml --from dom0 --process argo_input_sender_t --to syncvm:2222 || true
 	$(ARGUS) guest-policy examples/openxt/dom0-selinux/policy.conf --file-contexts examples/openxt/dom0-selinux/file_contexts
 
 # Release build, then every benchmark with its same-run baseline (see README, "Speed").

@@ -50,10 +50,16 @@ let package = Package(
         // Argo device nodes (the decision table, libselinux labels, live mode).
         .target(name: "ArgusGuest", dependencies: ["CSELinux", "DecisionTable", "Flask", "Sepol"]),
         .target(name: "ArgoEngine", dependencies: ["DecisionTable", "Flask", "XenProfile"]),
+        // OpenXT's firewall as configured: its two rule syntaxes and the toolstack's reduction
+        // of per-VM rules to the hypervisor's global rule list, each rule with its origin.
+        .target(name: "ArgusFirewall", dependencies: ["ArgoEngine", "Flask"]),
         .target(
             name: "ArgusAnalysis",
-            dependencies: ["ArgoEngine", "DecisionTable", "Flask", "XenProfile", "TOMLReader", "Yams"]
+            dependencies: ["ArgoEngine", "ArgusFirewall", "DecisionTable", "Flask", "XenProfile", "TOMLReader", "Yams"]
         ),
+        // Which processes inside domains reach which services: the domain's SELinux policy joined
+        // with the services audit (three gates: process -> device, domain -> domain, port -> port).
+        .target(name: "ArgusProcesses", dependencies: ["ArgusAnalysis", "ArgusGuest", "ArgusFirewall", "Flask"]),
         // What any valid label could reach: exposure over every context, boolean and relation.
         .target(name: "ArgusExposure", dependencies: ["ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "XenProfile"]),
         // Paths over the universe of labels and the inventory-free `check`: exposure's public flow table only.
@@ -61,7 +67,7 @@ let package = Package(
         .target(
             name: "ArgusCommands",
             dependencies: [
-                "ArgusAnalysis", "ArgusExposure", "ArgusPaths", "ArgoEngine", "ArgusGuest", "DecisionTable", "Flask", "XenProfile",
+                "ArgusAnalysis", "ArgusExposure", "ArgusPaths", "ArgoEngine", "ArgusFirewall", "ArgusGuest", "ArgusProcesses", "DecisionTable", "Flask", "XenProfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -94,6 +100,8 @@ let package = Package(
             name: "ArgusExposureTests",
             dependencies: ["ArgusExposure", "ArgusPaths", "ArgusCommands", "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "Sepol", "XenProfile", "TestSupport"]
         ),
+        .testTarget(name: "ArgusFirewallTests", dependencies: ["ArgusFirewall", "ArgoEngine", "ArgusAnalysis", "ArgusCommands", "Flask", "XenProfile", "TestSupport"]),
+        .testTarget(name: "ArgusProcessesTests", dependencies: ["ArgusCommands", "TestSupport"]),
         .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "XenProfile", "TestSupport"]),
         // TOMLKit (toml++) only as a second opinion on valid documents; see TOMLReader.
         .testTarget(name: "TOMLReaderTests", dependencies: ["TOMLReader", "ArgusAnalysis", "TestSupport", "TOMLKit"]),

@@ -58,6 +58,10 @@ public final class ArgoHypervisor {
     public private(set) var consoleLog: [String] = []
     /// OpenXT's global firewall rule list (`VIPTables`), used when the flavour has it.
     public internal(set) var firewall = VIPTables()
+
+    /// The rule list as the toolstack left it before any guest runs (the system file's
+    /// firewall, replayed by ArgusFirewall): the host's doing, not a hypercall.
+    public func installFirewall(_ rules: [VIPTablesRule]) { firewall = VIPTables(rules: rules) }
     /// Domids signalled with VIRQ_ARGO, in order, since the last drain.
     @exclusivity(unchecked) var signalLog: [UInt16] = []
     /// Live domids, ascending (kept alongside the table so nothing scans it).

@@ -29,8 +29,14 @@ public struct VIPTablesRule: Sendable, Hashable, CustomStringConvertible {
         return (accept == 1 ? "ACCEPT" : "REJECT") + " \(endpoint(source)) -> \(endpoint(destination))"
     }
 
+    /// Whether `other` names the same four address fields (what deleting by rule compares).
+    public func hasSameAddresses(as other: VIPTablesRule) -> Bool {
+        source.domainID == other.source.domainID && source.aport == other.source.aport
+            && destination.domainID == other.destination.domainID && destination.aport == other.destination.aport
+    }
+
     /// Whether the rule applies to a message from `source` to `destination`.
-    func matches(_ source: ArgoAddress, _ destination: ArgoAddress) -> Bool {
+    public func matches(_ source: ArgoAddress, _ destination: ArgoAddress) -> Bool {
         (self.source.domainID == ArgoABI.domidAny || self.source.domainID == source.domainID)
             && (self.source.aport == ArgoABI.portAny || self.source.aport == source.aport)
             && (self.destination.domainID == ArgoABI.domidAny || self.destination.domainID == destination.domainID)
@@ -80,35 +86,44 @@ public struct VIPTables: Sendable, Equatable {
     /// list is walked while it is non-zero, so 0, a negative position or one past the end
     /// appends.
     mutating func add(_ rule: VIPTablesRule, position: Int32) {
+        rules.insert(rule, at: Self.insertionIndex(position: position, count: rules.count))
+    }
+
+    /// Where `viptables_add` puts a rule given `position` in a list of `count` rules (the
+    /// toolstack's replay in ArgusFirewall walks the same way).
+    public static func insertionIndex(position: Int32, count: Int) -> Int {
         var remaining = position &- 1
         var index = 0
-        while remaining != 0 && index < rules.count {
+        while remaining != 0 && index < count {
             index += 1
             remaining &-= 1
         }
-        rules.insert(rule, at: index)
+        return index
     }
 
     /// `viptables_del` by position (anything but -1): the rule at that 1-based position;
     /// 0, other negative positions and positions past the end delete nothing.
     mutating func delete(position: Int32) -> VIPTablesRule? {
+        guard let index = Self.deletionIndex(position: position, count: rules.count) else { return nil }
+        return rules.remove(at: index)
+    }
+
+    /// The 0-based index `viptables_del` removes for `position`, or nil when it removes nothing.
+    public static func deletionIndex(position: Int32, count: Int) -> Int? {
         var remaining = position
         var index = 0
-        while remaining != 0 && index < rules.count {
+        while remaining != 0 && index < count {
             index += 1
             remaining &-= 1
         }
         guard remaining == 0, index != 0 else { return nil }
-        return rules.remove(at: index - 1)
+        return index - 1
     }
 
     /// `viptables_del` by rule: the first rule with the same four address fields (`accept`
     /// and the pads are not compared).
     mutating func delete(matching rule: VIPTablesRule) -> VIPTablesRule? {
-        guard let i = rules.firstIndex(where: {
-            $0.source.domainID == rule.source.domainID && $0.source.aport == rule.source.aport
-                && $0.destination.domainID == rule.destination.domainID && $0.destination.aport == rule.destination.aport
-        }) else { return nil }
+        guard let i = rules.firstIndex(where: { $0.hasSameAddresses(as: rule) }) else { return nil }
         return rules.remove(at: i)
     }
 

@@ -1,6 +1,7 @@
 import ArgoEngine
 import ArgumentParser
 import ArgusAnalysis
+import ArgusProcesses
 import Flask
 import Foundation
 
@@ -83,19 +84,33 @@ public struct AuditCommand: ContextualCommand {
 
     @Flag(help: "Text: list every channel on its own line instead of a summary per source domain.")
     public var verbose = false
+    @Flag(help: "Services: for every ring the system file declares ([[domain.ring]]) and every sender, whether a message lands and which gate or firewall rule decides (CSV: the service rows only).")
+    public var services = false
+    @Option(name: .customLong("source-port"), help: ArgumentHelp("With --services: the source port senders use (default: any port they could pick).", valueName: "port"))
+    public var sourcePort: UInt32?
+    @Flag(help: "Processes: for domains whose SELinux policy the system file gives, which process types may use the Argo devices and which services they reach (implies --services; text, json and html).")
+    public var processes = false
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     public var output: String?
 
     public init() {}
 
     public func run(in context: CommandContext) throws {
+        if sourcePort != nil && !services && !processes { throw InputError("only with --services", option: "--source-port") }
+        if processes && (format == .csv || format == .dot) {
+            throw InputError("--processes is for the text, json and html formats", option: "--processes")
+        }
         let system = try options.resolve(in: context)
         let audit = ArgoAudit(system)
+        let serviceAudit = services || processes ? ServiceAudit(audit, sourcePort: sourcePort) : nil
+        let processAudit = try processes ? serviceAudit.map { sa throws(InputError) in try ProcessAudit(sa) } : nil
         let policyPath = options.policy.policy
         // Every format but the HTML page grows with the pairs: it streams, to the file or to
         // standard output, as it is rendered.
         if format == .html {
-            let page = AuditHTMLRenderer.render(audit, policyPath: policyPath)
+            let page = AuditHTMLRenderer.render(audit, policyPath: policyPath,
+                                                sections: (serviceAudit.map { [ServiceRenderer.html($0)] } ?? [])
+                                                    + (processAudit.map { [ProcessRenderer.html($0)] } ?? []))
             if let output { try writeAtomically(Array(page.utf8), to: output) } else { context.standardOutput.write(page) }
             return
         }
@@ -103,11 +118,17 @@ public struct AuditCommand: ContextualCommand {
             && context.standardOutput is FileDescriptorOutput
         try streamOutput(output, in: context) { sink in
             switch format {
-            case .json: AuditRenderer.json(audit, policyPath: policyPath, explain: explain, to: sink)
-            case .csv: AuditRenderer.csv(audit, to: sink)
+            case .json:
+                AuditRenderer.json(audit, policyPath: policyPath, explain: explain,
+                                   extra: (serviceAudit.map { [("services", ServiceRenderer.json($0))] } ?? [])
+                                       + (processAudit.map { [("processes", ProcessRenderer.json($0))] } ?? []), to: sink)
+            case .csv:
+                if let serviceAudit { ServiceRenderer.csv(serviceAudit, to: sink) } else { AuditRenderer.csv(audit, to: sink) }
             case .dot: AuditRenderer.dot(audit, to: sink)
             case .text:
                 AuditRenderer.text(audit, policyPath: policyPath, color: color, verbose: verbose, to: sink)
+                if let serviceAudit { ServiceRenderer.text(serviceAudit, to: sink) }
+                if let processAudit { ProcessRenderer.text(processAudit, to: sink) }
                 if explain { AuditRenderer.explanations(audit, to: sink) }
             case .html: break
             }
@@ -128,7 +149,11 @@ public struct QueryCommand: ContextualCommand {
 
     @OptionGroup public var options: SystemOptions
     @Option(help: ArgumentHelp("The acting domain (name).", valueName: "domain")) public var from: String
-    @Option(help: ArgumentHelp("The other domain (name).", valueName: "domain")) public var to: String?
+    @Option(help: ArgumentHelp("The other domain (name), or a service: DOMAIN:PORT (a ring the system file declares), explained gate by gate.", valueName: "domain[:port]")) public var to: String?
+    @Option(name: .customLong("source-port"), help: ArgumentHelp("With --to DOMAIN:PORT: the sender's source port (default: any).", valueName: "port"))
+    public var sourcePort: UInt32?
+    @Option(help: ArgumentHelp("With --to DOMAIN:PORT: a process type of --from's SELinux policy (selinux_policy in the system file); the process gate comes first.", valueName: "type"))
+    public var process: String?
     @Option(help: ArgumentHelp("The flow to explain.", valueName: "flow")) public var perm: String = "channel"
     @Flag(help: "Print the explanation as JSON.") public var json = false
 
@@ -136,6 +161,12 @@ public struct QueryCommand: ContextualCommand {
 
     public func run(in context: CommandContext) throws {
         let system = try options.resolve(in: context)
+        if let to, let colon = to.lastIndex(of: ":") {
+            try explainService(system, domain: String(to[..<colon]), port: String(to[to.index(after: colon)...]), in: context)
+            return
+        }
+        if sourcePort != nil { throw InputError("only with --to DOMAIN:PORT", option: "--source-port") }
+        if process != nil { throw InputError("only with --to DOMAIN:PORT", option: "--process") }
         let flows = ["argo", "register_any_source", "register_single_source", "send", "notify", "channel"]
         guard flows.contains(perm) else {
             throw InputError("unknown flow '\(perm)' (expected one of: \(flows.joined(separator: ", ")))", option: "--perm")
@@ -162,5 +193,47 @@ public struct QueryCommand: ContextualCommand {
             context.standardOutput.write(String(AuditRenderer.render(flow: perm, source: from, target: j.map { system.domains[$0].name }, chain: chain, value: value).dropFirst()))
         }
         if !value { throw ExitCode(ArgusExitStatus.negative) }
+    }
+
+    /// `--to DOMAIN:PORT`: one service, hop by hop (exit 0 when a message lands, 1 when not).
+    func explainService(_ system: ResolvedSystem, domain: String, port: String, in context: CommandContext) throws {
+        guard let i = system.index(ofDomain: from) else { throw InputError("unknown domain '\(from)'", file: options.systemFile) }
+        guard let j = system.index(ofDomain: domain) else { throw InputError("unknown domain '\(domain)'", option: "--to") }
+        guard let aport = UInt32(port) else { throw InputError("'\(port)' is not a port (0 to 4294967295)", option: "--to") }
+        let sa = ServiceAudit(ArgoAudit(system), sourcePort: sourcePort)
+        let matching = sa.services(of: j, port: aport)
+        guard !matching.isEmpty else {
+            throw InputError("\(domain) declares no ring at port \(aport) ([[domain.ring]] in the system file)", option: "--to")
+        }
+        if let process {
+            let pa = try ProcessAudit(sa)
+            guard pa.domains[i] != nil else {
+                throw InputError("'\(from)' has no selinux_policy in the system file", option: "--process")
+            }
+            guard pa.domains[i]!.index(of: process) != nil else {
+                throw InputError("'\(process)' is not a process type of \(from)'s policy", option: "--process")
+            }
+            var lands = false
+            for s in matching {
+                let (text, ok) = ProcessRenderer.explain(pa, domain: i, process: process, service: s)
+                context.standardOutput.write(text)
+                lands = lands || ok
+            }
+            if !lands { throw ExitCode(ArgusExitStatus.negative) }
+            return
+        }
+        var lands = false
+        var answers: [ServiceExplanation] = []
+        for s in matching {
+            let e = ServiceExplanation(sa, sender: i, service: s)
+            lands = lands || e.lands
+            answers.append(e)
+        }
+        if json {
+            context.standardOutput.write(try encodeJSON(answers))
+        } else {
+            context.standardOutput.write(answers.map(\.text).joined(separator: "\n"))
+        }
+        if !lands { throw ExitCode(ArgusExitStatus.negative) }
     }
 }

@@ -27,6 +27,11 @@ public struct DiffCommand: ContextualCommand {
     public var newPolicy: String
     @Option(name: .customLong("system"), help: ArgumentHelp("The system file (TOML): boot settings and domains.", valueName: "file"))
     public var systemFile: String
+    @Option(name: .customLong("new-system"), help: ArgumentHelp(
+        "The system file after the change (same domains; its rings or firewall may differ). Implies --services.", valueName: "file"))
+    public var newSystemFile: String?
+    @Flag(help: "Compare services too: firewall rules added and removed, and the (sender, service) pairs opened or closed (docs/FIREWALL.md).")
+    public var services = false
     @Option(name: .customLong("flask-dir"), help: ArgumentHelp(
         "Hypervisor definitions both policies are built with; default: found beside each tree, else Xen's.", valueName: "dir"))
     public var flaskDirectory: String?
@@ -68,8 +73,12 @@ public struct DiffCommand: ContextualCommand {
         // Each side with its own Xen: its profile, its definitions, its numbering.
         let (old, oldXen) = try resolveSide(oldPolicy, side: "OLD", xenSpelling: oldXen, flaskDirectory: flaskDirectory ?? oldFlaskDirectory,
                                             inventory: inventory, booleans: booleanValues, in: context)
+        let newInventory = try newSystemFile.map { path throws(InputError) in try SystemInventory.load(path) } ?? inventory
+        if newInventory.domains.map(\.name) != inventory.domains.map(\.name) {
+            throw InputError("the new system must declare the same domains, in the same order, as \(systemFile)", file: newSystemFile ?? systemFile)
+        }
         let (new, newXen) = try resolveSide(newPolicy, side: "NEW", xenSpelling: newXen, flaskDirectory: flaskDirectory ?? newFlaskDirectory,
-                                            inventory: inventory, booleans: booleanValues, in: context)
+                                            inventory: newInventory, booleans: booleanValues, in: context)
 
         var definitions: DefinitionsComparison?
         if let oldDir = oldFlaskDirectory, let newDir = newFlaskDirectory {
@@ -83,7 +92,8 @@ public struct DiffCommand: ContextualCommand {
         let report = PolicyDiffReport(
             oldPolicy: oldPolicy, newPolicy: newPolicy, systemFile: systemFile,
             flows: AuditDiff(old: old, new: new), definitions: definitions,
-            oldXen: oldXen.profile, newXen: newXen.profile)
+            oldXen: oldXen.profile, newXen: newXen.profile,
+            services: services || newSystemFile != nil ? ServiceDiff(old: ServiceAudit(ArgoAudit(old)), new: ServiceAudit(ArgoAudit(new))) : nil)
         let text: String = switch format {
         case .text: DiffFormatter.text(report)
         case .json: try DiffFormatter.json(report)
@@ -143,9 +153,13 @@ public struct PolicyDiffReport: Sendable, Equatable {
     /// The Xen each side runs on.
     public var oldXen: XenProfile = .head
     public var newXen: XenProfile = .head
+    /// With --services or --new-system: firewall and service changes.
+    public var services: ServiceDiff?
 
-    /// Exit status 1: an Argo decision changed or the definitions changed incompatibly.
+    /// Exit status 1: an Argo decision changed, the definitions changed incompatibly, or a
+    /// service opened or closed (a firewall rule change that opens or closes nothing is reported, not counted).
     public var hasDifferences: Bool {
         !flows.isEmpty || !(definitions?.diff.breakingChanges.isEmpty ?? true)
+            || !(services?.reachChanged.isEmpty ?? true)
     }
 }

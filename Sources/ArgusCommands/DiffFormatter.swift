@@ -79,6 +79,7 @@ enum DiffFormatter {
                 for line in reasonLines(reason) { out += "    \(line)\n" }
             }
         }
+        if let services = report.services { out += "\n" + services.text }
         out += report.hasDifferences ? "\nresult: different\n" : "\nresult: identical Argo decisions\n"
         return out
     }
@@ -158,6 +159,7 @@ enum DiffFormatter {
         var removed: [JSONChange]
         var definitions: JSONDefinitions?
         var xen: [String: [String: String]]
+        var services: ServiceDiff?
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -169,9 +171,10 @@ enum DiffFormatter {
             try c.encode(added, forKey: .added)
             try c.encode(removed, forKey: .removed)
             try c.encode(definitions, forKey: .definitions)
+            if let services { try c.encode(services, forKey: .services) }
         }
 
-        enum CodingKeys: String, CodingKey { case old, new, system, xen, identical, added, removed, definitions }
+        enum CodingKeys: String, CodingKey { case old, new, system, xen, identical, added, removed, definitions, services }
     }
 
     static func json(_ report: PolicyDiffReport) throws -> String {
@@ -186,7 +189,7 @@ enum DiffFormatter {
         return try encodeJSON(JSONReport(
             old: report.oldPolicy, new: report.newPolicy, system: report.systemFile, identical: !report.hasDifferences,
             added: changes(report.flows.added), removed: changes(report.flows.removed), definitions: defs,
-            xen: ["old": profileFields(report.oldXen), "new": profileFields(report.newXen)]))
+            xen: ["old": profileFields(report.oldXen), "new": profileFields(report.newXen)], services: report.services))
     }
 
     static func profileFields(_ profile: XenProfile) -> [String: String] {
@@ -231,6 +234,7 @@ enum DiffFormatter {
                 out += "| \(g.flows.map(\.rawValue).joined(separator: ", ")) | \(markdownCell(why)) |\n"
             }
         }
+        if let services = report.services { out += services.markdown }
         out += report.hasDifferences ? "\n**Result: different.**\n" : "\n**Result: identical Argo decisions.**\n"
         return out
     }

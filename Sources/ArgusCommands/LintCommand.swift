@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArgusAnalysis
+import ArgusProcesses
 import Flask
 
 /// `argus lint`: Argo findings that only make sense with Xen's hooks in mind.
@@ -9,7 +10,9 @@ public struct LintCommand: ContextualCommand {
         abstract: "Find Argo grants Xen never checks, grants that can never be used, and hidden denials (exit 1 on findings).",
         discussion: """
             Checks (stable ids, see docs/LINT.md): \
-            \(LintChecks.all.map { "\($0.id) \($0.name)" }.joined(separator: ", ")). \
+            \(LintChecks.all.map { "\($0.id) \($0.name)" }.joined(separator: ", ")); with --system also \
+            \(FirewallLintChecks.all.map { "\($0.id) \($0.name)" }.joined(separator: ", ")), \
+            \(ProcessLintChecks.checks.map { "\($0.id) \($0.name)" }.joined(separator: ", ")). \
             With --system, domain types come from the system file's labels and its boot settings \
             are taken into account; otherwise domain types are inferred from the policy.
             """
@@ -41,7 +44,17 @@ public struct LintCommand: ContextualCommand {
             input.boot = inventory.boot
             input.domainLabels = inventory.domains.map(\.label)
         }
-        let report = try ArgoLint.run(input)
+        var report = try ArgoLint.run(input)
+        if let inventory {
+            // With a system: its services and OpenXT firewall too (FW checks).
+            let system = try ResolvedSystem(inventory: inventory, policy: loaded)
+            let services = ServiceAudit(ArgoAudit(system))
+            report.findings += LintFinding.grouped(FirewallLintChecks.run(services))
+            // And, for domains whose SELinux policy it gives, their processes (PR checks).
+            if inventory.domains.contains(where: { $0.selinuxPolicy != nil }) {
+                report.findings += ProcessLintChecks.run(try ProcessAudit(services))
+            }
+        }
         switch format {
         case .text: context.standardOutput.write(LintRenderer.text(report))
         case .json: context.standardOutput.write(try encodeJSON(report))

@@ -59,6 +59,8 @@ public struct SimulateCommand: ContextualCommand {
         let simulator = try ScenarioSimulator(
             settings: ArgoBootSettings(system.boot, profile: system.profile, decider: decider), domains: domains,
             resolveLabel: { label in (try? policy.context(label)).flatMap { system.table.sid(of: $0) } })
+        // The rule list the toolstack left before any guest runs (OpenXT's Xen only).
+        if system.inventory.hasFirewall { simulator.hypervisor.installFirewall(system.inventory.firewall.ruleList().rules) }
         let result = try simulator.run(parsed)
 
         // Every output file of the run, or none of them. The trace's first line names the Xen it is for.

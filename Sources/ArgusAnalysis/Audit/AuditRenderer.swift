@@ -184,7 +184,9 @@ public enum AuditRenderer {
 
     /// The JSON document in chunks of about 64 KiB handed to `sink`, so that memory does not
     /// grow with the number of pairs.
-    public static func json(_ audit: ArgoAudit, policyPath: String, explain: Bool = false, to sink: @escaping (String) -> Void) {
+    /// `extra`: further top-level keys with their JSON values (the services section).
+    public static func json(_ audit: ArgoAudit, policyPath: String, explain: Bool = false,
+                            extra: [(key: String, json: String)] = [], to sink: @escaping (String) -> Void) {
         let sys = audit.system
         let d = sys.domains
         var w = JSONStreamWriter(sink: sink)
@@ -254,6 +256,9 @@ public enum AuditRenderer {
                 }
             }
             w.raw(firstItem ? "[]" : "]")
+        }
+        for (key, value) in extra {
+            w.raw(",\n  "); w.string(key); w.raw(": " + value)
         }
         w.raw("\n}\n")
         w.finish()

@@ -27,7 +27,7 @@ public struct LintFinding: Sendable, Equatable, Codable {
     }
 
     /// Findings of one check on one rule line, merged into one that lists every case.
-    static func grouped(_ findings: [LintFinding]) -> [LintFinding] {
+    public static func grouped(_ findings: [LintFinding]) -> [LintFinding] {
         var out: [LintFinding] = []
         var index: [String: Int] = [:]
         for f in findings {

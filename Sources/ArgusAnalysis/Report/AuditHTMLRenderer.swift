@@ -20,7 +20,8 @@ public enum AuditHTMLRenderer {
         var explained: Bool
     }
 
-    public static func render(_ audit: ArgoAudit, policyPath: String) -> String {
+    /// `sections`: further HTML sections placed before the domain cards (the services matrix).
+    public static func render(_ audit: ArgoAudit, policyPath: String, sections: [String] = []) -> String {
         let system = audit.system
         let d = system.domains
         let n = d.count
@@ -84,6 +85,7 @@ public enum AuditHTMLRenderer {
         out += "Grey: no Argo. Ring: may register wildcard rings. Click a domain.</p>\n"
         out += ChannelGraphLayout(audit, size: n > 24 ? 720 : 440).svg + "</section></div>\n"
 
+        for section in sections { out += section }
         // Cards.
         out += "<section><h2>Domains</h2><div class=\"cards\">\n"
         for (i, dom) in d.enumerated() {

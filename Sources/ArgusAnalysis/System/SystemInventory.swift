@@ -1,4 +1,5 @@
 import ArgoEngine
+import ArgusFirewall
 import Flask
 import Foundation
 import TOMLReader
@@ -20,6 +21,19 @@ public struct DomainSpec: Sendable, Equatable, Codable {
     public var labelLocation: SourceLocation?
     /// Created before a `flask=late` policy was loaded (default: domain 0 only).
     public var createdBeforePolicy: Bool
+    /// OpenXT: the VM's uuid, type (`svm` for user VMs) and seamless-traffic setting, which
+    /// its firewall rules can name; and the rules themselves (`argo_firewall_rules`).
+    public var uuid: String?
+    public var vmType: String?
+    public var seamless: Bool = false
+    public var firewallRules: [WrittenOpenXTRule] = []
+    /// The rings the domain registers: its services.
+    public var rings: [ServiceRing] = []
+    /// The domain's own SELinux policy, its file_contexts and its Argo device nodes (resolved
+    /// paths), for the layer inside the domain (docs/GUEST-POLICY.md, "End to end").
+    public var selinuxPolicy: String?
+    public var fileContexts: String?
+    public var argoDevices: [String]?
 
     public init(name: String, domid: UInt16, label: String, privileged: Bool = false, target: String? = nil,
                 location: SourceLocation? = nil, labelLocation: SourceLocation? = nil, createdBeforePolicy: Bool? = nil) {
@@ -108,6 +122,11 @@ public struct SystemInventory: Sendable, Equatable {
     public private(set) var bootPanic: String?
     /// Why the boot differs from what the options seem to say.
     public private(set) var bootNotes: [String]
+    /// `[firewall]`: raw viptables lines, run after the toolstack's rules.
+    public var firewallLines: [WrittenVIPTablesLine] = []
+    /// `[firewall] toolstack`: whether OpenXT's toolstack manages the firewall (default: when
+    /// a VM has `argo_firewall_rules`).
+    public var firewallToolstack: Bool?
 
     /// An inventory with a boot given as it takes effect (tests and generated systems).
     public init(boot: BootSettings, domains: [DomainSpec], bootDiagnostics: [XenCommandLine.Diagnostic] = [],
@@ -158,7 +177,7 @@ public struct SystemInventory: Sendable, Equatable {
 
     static func parse(_ doc: TOMLDocument) throws(InputError) -> SystemInventory {
         let path = doc.path
-        try doc.checkKeys(doc.root, allowed: ["boot", "domain", "xen"], name: "")
+        try doc.checkKeys(doc.root, allowed: ["boot", "domain", "firewall", "xen"], name: "")
         var source = BootSource()
         if let table = try doc.optionalTable("boot") {
             try doc.checkKeys(table, allowed: ["argo", "mac_permissive", "xsm", "flask", "cmdline"], name: "boot")
@@ -183,7 +202,9 @@ public struct SystemInventory: Sendable, Equatable {
         var names: [String: Int] = [:], domids: [UInt16: Int] = [:]
         let tables = try doc.arrayOfTables("domain")
         for (i, t) in tables.enumerated() {
-            try doc.checkKeys(t, allowed: ["name", "domid", "label", "privileged", "target", "xl", "created_before_policy"],
+            try doc.checkKeys(t, allowed: ["name", "domid", "label", "privileged", "target", "xl", "created_before_policy",
+                                           "uuid", "vm_type", "stubdom", "seamless", "argo_firewall_rules", "ring",
+                                           "selinux_policy", "file_contexts", "argo_devices"],
                               name: "domain", index: i)
             var name = try doc.string(t, "name", in: "domain", index: i)
             var label = try doc.string(t, "label", in: "domain", index: i)
@@ -227,12 +248,16 @@ public struct SystemInventory: Sendable, Equatable {
             let privileged = try doc.bool(t, "privileged", in: "domain", index: i) ?? (domid == 0)
             let target = try doc.string(t, "target", in: "domain", index: i)
             let beforePolicy = try doc.bool(t, "created_before_policy", in: "domain", index: i)
-            domains.append(DomainSpec(
+            var spec = DomainSpec(
                 name: name, domid: domid, label: label, privileged: privileged, target: target,
                 location: doc.location(table: "domain", index: i), labelLocation: labelLocation,
                 createdBeforePolicy: beforePolicy
-            ))
+            )
+            try readOpenXTKeys(doc, t, index: i, into: &spec)
+            try readGuestPolicyKeys(doc, t, index: i, baseDirectory: baseDirectory, into: &spec)
+            domains.append(spec)
         }
+        try resolveStubdoms(doc, tables: tables, domains: &domains, names: names)
         for (i, d) in domains.enumerated() {
             if let target = d.target {
                 guard names[target] != nil else {
@@ -241,7 +266,9 @@ public struct SystemInventory: Sendable, Equatable {
                 if target == d.name { throw doc.error("a domain cannot be its own device model", table: "domain", index: i, key: "target") }
             }
         }
+        try checkServices(doc, domains: domains, names: names)
         var inventory = SystemInventory(boot: BootSettings(), domains: domains, path: path)
+        try inventory.readFirewallTable(doc, baseDirectory: baseDirectory)
         inventory.bootSource = source
         inventory.xen = xen
         inventory.select(XenProfile(

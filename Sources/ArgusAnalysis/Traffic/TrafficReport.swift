@@ -37,6 +37,11 @@ public struct TrafficReport: Sendable, Hashable {
     public var denials: Int { denialsByPair.reduce(0) { $0 + $1.count } }
     /// AVC `denied` records the engine logged over the run (creation and registration included).
     public var avcDenials = 0
+    /// Sends OpenXT's firewall rejected (EPERM, apart from XSM's), by inventory domain pair.
+    public var firewallRejectionsByPair: [PairCount] = []
+    public var firewallRejections: Int { firewallRejectionsByPair.reduce(0) { $0 + $1.count } }
+    /// Whether the Xen simulated has the firewall (only then is the firewall reported).
+    public var firewallActive = false
 
     /// Ring-full refusals (EAGAIN) and full pending-wait lists (EBUSY).
     public var eagain = 0
@@ -82,6 +87,12 @@ public struct TrafficReport: Sendable, Hashable {
         out += denialsByPair.map { "{\"source\":\(JSONStreamWriter.quoted($0.source)),\"target\":\(JSONStreamWriter.quoted($0.target)),\"count\":\($0.count)}" }
             .joined(separator: ",")
         out += "]}"
+        if firewallActive {
+            out += ",\"firewall\":{\"rejected\":\(firewallRejections),\"by_pair\":["
+            out += firewallRejectionsByPair.map { "{\"source\":\(JSONStreamWriter.quoted($0.source)),\"target\":\(JSONStreamWriter.quoted($0.target)),\"count\":\($0.count)}" }
+                .joined(separator: ",")
+            out += "]}"
+        }
         out += ",\"pressure\":{\"eagain\":\(eagain),\"ebusy\":\(ebusy),\"sender_notifies\":\(senderNotifies)"
         out += ",\"receiver_notifies\":\(receiverNotifies),\"space_signals\":\(spaceSignals),\"virq_signals\":\(signals)}"
         out += ",\"occupancy\":{\"reads\":\(occupancySamples),\"mean_per_mille\":\(occupancyMeanPerMille),\"max_per_mille\":\(occupancyMaxPerMille)"
@@ -110,6 +121,13 @@ public struct TrafficReport: Sendable, Hashable {
             out += "  \(pair.source) -> \(pair.target): \(pair.count)\n"
         }
         if denialsByPair.count > 10 { out += "  (\(denialsByPair.count - 10) more pairs in --format json)\n" }
+        if firewallActive {
+            out += "firewall: \(firewallRejections) sends rejected by OpenXT's firewall (notify is not filtered by it)\n"
+            for pair in firewallRejectionsByPair.sorted(by: { $0.count > $1.count }).prefix(10) {
+                out += "  \(pair.source) -> \(pair.target): \(pair.count)\n"
+            }
+            if firewallRejectionsByPair.count > 10 { out += "  (\(firewallRejectionsByPair.count - 10) more pairs in --format json)\n" }
+        }
         out += "pressure: EAGAIN \(eagain), EBUSY \(ebusy); \(senderNotifies) sender notifies, \(receiverNotifies) receiver notifies, "
         out += "\(spaceSignals) senders woken\n"
         out += String(format: "occupancy at read: mean %.1f %%, max %.1f %%", Double(occupancyMeanPerMille) / 10, Double(occupancyMaxPerMille) / 10)

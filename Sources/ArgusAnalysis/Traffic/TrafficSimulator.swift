@@ -29,6 +29,8 @@ public final class TrafficSimulator {
     private var failuresByErrno = [Int](repeating: 0, count: 128)
     private var registrationFailuresByErrno = [Int](repeating: 0, count: 128)
     private var denialsByTemplatePair: [Int]
+    private var firewallByTemplatePair: [Int]
+    private var firewallRejectionsSeen = 0
     private var readPasses = 0
 
     public init(system: ResolvedSystem, configuration: TrafficConfiguration) throws(InputError) {
@@ -37,6 +39,7 @@ public final class TrafficSimulator {
         var random = SeededRandom(seed: configuration.seed)
         topology = TrafficTopology(system: system, configuration: configuration, random: &random)
         hypervisor = ArgoHypervisor(settings: ArgoBootSettings(system.boot, profile: system.profile, decider: TableDecider(system: system)))
+        if system.inventory.hasFirewall { hypervisor.installFirewall(system.inventory.firewall.ruleList().rules) }
         let rings = topology.rings.count, domains = topology.domains.count
         registered = [Bool](repeating: false, count: rings)
         readers = [ArgoRingReader?](repeating: nil, count: rings)
@@ -50,6 +53,7 @@ public final class TrafficSimulator {
             if let partner = ring.partner { ringsByPartner[partner].append(index) }
         }
         denialsByTemplatePair = [Int](repeating: 0, count: topology.templateNames.count * topology.templateNames.count)
+        firewallByTemplatePair = denialsByTemplatePair
         controlDomid = topology.domains.first(where: \.isControl)?.domid
         self.random = random
         for domain in topology.domains {
@@ -225,6 +229,10 @@ public final class TrafficSimulator {
             } catch {
                 failuresByErrno[min(Int(error.rawValue), 127)] += 1
                 switch error {
+                case .EPERM where hypervisor.statistics.firewallRejections != firewallRejectionsSeen:
+                    // OpenXT's firewall, not XSM: counted apart.
+                    firewallRejectionsSeen = hypervisor.statistics.firewallRejections
+                    firewallByTemplatePair[domains[sender].template * templates + domains[owner].template] += 1
                 case .EACCES, .EPERM:
                     denialsByTemplatePair[domains[sender].template * templates + domains[owner].template] += 1
                 case .EAGAIN:
@@ -254,6 +262,7 @@ public final class TrafficSimulator {
         let stats = hypervisor.statistics
         out.messagesDelivered = stats.messagesDelivered
         out.bytesDelivered = stats.payloadBytesDelivered
+        out.firewallActive = hypervisor.settings.behaviour.argoFirewall
         func named(_ counts: [Int]) -> [String: Int] {
             var result: [String: Int] = [:]
             for (raw, count) in counts.enumerated() where count > 0 {
@@ -265,6 +274,9 @@ public final class TrafficSimulator {
         out.registrationFailures = named(registrationFailuresByErrno)
         let names = topology.templateNames
         for s in names.indices {
+            for t in names.indices where firewallByTemplatePair[s * names.count + t] > 0 {
+                out.firewallRejectionsByPair.append(.init(source: names[s], target: names[t], count: firewallByTemplatePair[s * names.count + t]))
+            }
             for t in names.indices where denialsByTemplatePair[s * names.count + t] > 0 {
                 out.denialsByPair.append(.init(source: names[s], target: names[t], count: denialsByTemplatePair[s * names.count + t]))
             }
