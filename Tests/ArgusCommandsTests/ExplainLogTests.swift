@@ -125,7 +125,7 @@ import TestSupport
         try withLog(granted) { path in
             let r = runArgus(["explain-log", policy, "--system", system, path])
             #expect(r.status == 0, "\(r.out)\(r.err)")
-            #expect(r.out.hasSuffix("2 lines: 1 argo AVC records (0 denied, 1 granted), 0 other AVC records skipped, 0 malformed\n"))
+            #expect(r.out.hasSuffix("2 lines: 1 argo AVC records (0 denied, 1 granted), 0 other AVC records skipped, 1 other lines skipped, 0 malformed\n"))
         }
         let missing = runArgus(["explain-log", policy, "--system", system, "/nonexistent/console.log"])
         #expect(missing.status == 2)

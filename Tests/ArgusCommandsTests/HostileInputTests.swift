@@ -188,7 +188,7 @@ enum HostileFixtures {
             // Usage errors: one line naming the command; --help stays whole.
             let usage = runArgus(["audit", policy])
             #expect(usage.status == 2)
-            #expect(usage.err == "argus audit: error: Missing expected argument '--system <file>' (see 'argus audit --help')\n")
+            #expect(usage.err == "argus audit: error: Missing expected argument '--system <file>' (or --system-from-xl-list <file>) (see 'argus audit --help')\n")
             let help = runArgus(["audit", "--help"])
             #expect(help.status == 0 && help.out.contains("USAGE:") && help.out.split(separator: "\n").count > 5)
             // Option values: the option is the place.

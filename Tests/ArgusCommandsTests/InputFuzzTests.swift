@@ -241,6 +241,46 @@ import TestSupport
         }
     }
 
+    /// The host files of issue 12: `xl list -Z` output and xl configs in full syntax (lists,
+    /// `;`, `+=`, stub domains, init_seclabel), mutated; every run keeps the promises, and a
+    /// control character or a byte that is not UTF-8 anywhere in them is refused.
+    @Test(arguments: ["host/xl-list.txt", "host/vms/20-a1.cfg", "host/vms/30-b1.cfg"])
+    func hostFileMutations(file: String) throws {
+        try Fixtures.withTemporaryDirectory { dir in
+            let examples = Fixtures.root.appendingPathComponent("examples/host")
+            let original = try Self.bytes("examples/" + file)
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("vms"), withIntermediateDirectories: true)
+            for name in try FileManager.default.contentsOfDirectory(atPath: examples.appendingPathComponent("vms").path) {
+                try FileManager.default.copyItem(at: examples.appendingPathComponent("vms/" + name), to: dir.appendingPathComponent("vms/" + name))
+            }
+            for name in ["system.toml", "xl-info.txt"] {
+                try FileManager.default.copyItem(at: examples.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+            }
+            let target = dir.appendingPathComponent(file.replacingOccurrences(of: "host/", with: "")).path
+            let arguments = file.hasSuffix(".txt")
+                ? ["audit", Self.policy, "--system-from-xl-list", target, "--xl-info", dir.appendingPathComponent("xl-info.txt").path, "--format", "csv"]
+                : ["audit", Self.policy, "--system", dir.appendingPathComponent("system.toml").path, "--format", "csv"]
+            var mutator = Mutator(random: SplitMix64(seed: FuzzBudget.seed &+ 4 &+ UInt64(file.utf8.count)))
+            let deadline = Date().addingTimeInterval(FuzzBudget.seconds)
+            var cases = 0
+            while Date() < deadline || cases < 50 {
+                let (what, bytes, invalid) = mutator.mutate(original)
+                _ = FileManager.default.createFile(atPath: target, contents: Data(bytes))
+                let r = FuzzRun.run(arguments)
+                var ok = r.check("\(file): \(what)", places: [target, dir.appendingPathComponent("system.toml").path], needsLine: false)
+                if invalid && r.status != 2 {
+                    ok = false
+                    Issue.record("\(file): \(what): a control character or a bad byte was accepted (exit \(r.status))")
+                }
+                if !ok { Issue.record("saved as \(CrasherJar.save(bytes, name: "host-\(UInt(bitPattern: what.hashValue))-" + (file as NSString).lastPathComponent))") }
+                cases += 1
+            }
+            // The unmutated file still passes: the loop tested something.
+            _ = FileManager.default.createFile(atPath: target, contents: Data(original))
+            #expect(FuzzRun.run(arguments).status == 0)
+        }
+    }
+
     @Test func commandLineArguments() throws {
         try Fixtures.withTemporaryDirectory { dir in
             var random = SplitMix64(seed: FuzzBudget.seed &+ 3)
@@ -254,7 +294,7 @@ import TestSupport
                           scenario, log, out.appendingPathComponent("o.txt").path, "a1", "b1", "dom0", "../ESCAPE", "send", "channel",
                           "json", "text", "csv", "dot", "html", "sarif", "x=y", "2027-01-31", "31/01/2027", "16,256", "16,,x",
                           "type:dom0_t", "attr:tenant_guest", "role:vm_r", "user:nobody", "type:", "*", "netvm_t"]
-            let options = ["--system", "--format", "--bool", "--from", "--to", "--perm", "--scenario", "--trace", "--dump-rings", "-o",
+            let options = ["--system", "--system-from-xl-list", "--xl-info", "--format", "--bool", "--from", "--to", "--perm", "--scenario", "--trace", "--dump-rings", "-o",
                            "--output", "--rules", "--today", "--seed", "--messages", "--domains", "--rings-per-domain", "--ring-size",
                            "--sizes", "--churn-every", "--max-memory", "--class", "--flask-dir", "--baseline", "--explain", "--json",
                            "--generate", "--mls", "--help", "-h", "--version", "--unknown", "-x",

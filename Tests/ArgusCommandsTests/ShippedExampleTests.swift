@@ -29,6 +29,9 @@ import TestSupport
         case "logs/never-rules.toml":
             return (["explain-log", policy, "--system", system, examples.appendingPathComponent("logs/example-dmesg.log").path,
                      "--rules", path], [1])
+        case "rules/universe.toml":
+            // Without a system file: every valid label; the example policy breaks it on purpose.
+            return (["check", policy, "--rules", path, "--xen", "head"], [1])
         case _ where relative.hasPrefix("rules/") && relative.hasSuffix(".toml"):
             return (["check", policy, "--system", system, "--rules", path], [0, 1])
         case "openxt/dom0-selinux/policy.conf", "openxt/dom0-selinux/file_contexts":
@@ -36,6 +39,16 @@ import TestSupport
             let dir = examples.appendingPathComponent("openxt/dom0-selinux")
             return (["guest-policy", dir.appendingPathComponent("policy.conf").path,
                      "--file-contexts", dir.appendingPathComponent("file_contexts").path], [0])
+        case "openxt/system.toml":
+            return (["audit", Fixtures.root.appendingPathComponent("policy/openxt").path, "--system", path, "--services"], [0])
+        case "host/system.toml":
+            return (["audit", policy, "--system", path, "--format", "json"], [0])
+        case _ where relative.hasPrefix("host/vms/") && relative.hasSuffix(".cfg"):
+            // Read through examples/host/system.toml (xl_dir).
+            return (["audit", policy, "--system", examples.appendingPathComponent("host/system.toml").path], [0])
+        case "host/xl-list.txt", "host/xl-info.txt":
+            return (["audit", policy, "--system-from-xl-list", examples.appendingPathComponent("host/xl-list.txt").path,
+                     "--xl-info", examples.appendingPathComponent("host/xl-info.txt").path, "--format", "json"], [0])
         case _ where relative.hasPrefix("vms/") && relative.hasSuffix(".cfg"):
             // Read through examples/system.toml, which names it.
             return (["audit", policy, "--system", system], [0])

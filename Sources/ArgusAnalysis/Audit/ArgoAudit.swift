@@ -20,9 +20,18 @@ public struct ArgoHooks: Sendable {
 
     /// `enable` and `register_any_source`: the domain against the `xen` initial SID.
     public func hypervisorHook(_ p: ArgoPermission, domain i: Int) -> HookVerdict {
+        hypervisorHook(p, source: system.sids[i])
+    }
+
+    /// `enable` as `argo_init` checks it when domain `i` is created: with its build label.
+    public func creationHook(domain i: Int) -> HookVerdict {
+        hypervisorHook(.enable, source: system.buildSIDs[i])
+    }
+
+    func hypervisorHook(_ p: ArgoPermission, source: UInt32) -> HookVerdict {
         switch system.boot.xsm {
         case .dummy, .silo: return HookVerdict(allowed: true, granted: true)
-        case .flask: return flask(p, source: system.sids[i], target: system.xenSID)
+        case .flask: return flask(p, source: source, target: system.xenSID)
         }
     }
 
@@ -51,7 +60,8 @@ public struct ArgoHooks: Sendable {
 public struct ArgoAudit: Sendable {
     public struct DomainFlows: Sendable, Equatable {
         /// Argo state exists: the boot option is on and `enable` was allowed when the domain
-        /// was created (with `flask=late`, always for domains created before the policy load).
+        /// was created, for its build label (with `flask=late`, always for domains created
+        /// before the policy load).
         public var argo: Bool
         /// May register wildcard rings: argo, mac-permissive, and the permission.
         public var registerAnySource: Bool
@@ -88,10 +98,13 @@ public struct ArgoAudit: Sendable {
         let late = boot.xsm == .flask && boot.flask == .late
         var mayCall = [Bool](repeating: false, count: n)
         let domains = (0..<n).map { i -> DomainFlows in
+            // Every Argo call checks `enable` with the label the domain runs with; its Argo state
+            // was set up (or not) by `argo_init` at creation, with its build label.
             let enable = boot.argo && hooks.hypervisorHook(.enable, domain: i).allowed
-            mayCall[i] = enable
-            let argo = enable || (boot.argo && late && system.domains[i].createdBeforePolicy)
-            let any = enable && boot.macPermissive && hooks.hypervisorHook(.registerAnySource, domain: i).allowed
+            let created = system.hasBuildLabel(i) ? boot.argo && hooks.creationHook(domain: i).allowed : enable
+            let argo = created || (boot.argo && late && system.domains[i].createdBeforePolicy)
+            mayCall[i] = enable && argo
+            let any = mayCall[i] && boot.macPermissive && hooks.hypervisorHook(.registerAnySource, domain: i).allowed
             return DomainFlows(argo: argo, registerAnySource: any)
         }
         self.domains = domains

@@ -38,6 +38,7 @@ public enum AuditRenderer {
             out += "  " + (flows.argo ? "yes" : "no ").padding(toLength: 4, withPad: " ", startingAt: 0)
             out += "  " + (flows.registerAnySource ? "yes" : "no").padding(toLength: 8, withPad: " ", startingAt: 0)
             out += "  " + dom.label
+            if let b = dom.buildLabel { out += "  (built as \(b): Argo state decided with it)" }
             if let t = dom.target { out += "  (device model of \(t))" }
             out += "\n"
         }
@@ -199,6 +200,7 @@ public enum AuditRenderer {
         for (i, dom) in d.enumerated() {
             w.raw(i == 0 ? "\n    {\"name\": " : ",\n    {\"name\": "); w.string(dom.name)
             w.raw(", \"domid\": \(dom.domid), \"label\": "); w.string(dom.label)
+            if let b = dom.buildLabel { w.raw(", \"build_label\": "); w.string(b) }
             w.raw(", \"argo\": \(audit.domains[i].argo), \"register_any_source\": \(audit.domains[i].registerAnySource)")
             if let t = dom.target { w.raw(", \"target\": "); w.string(t) }
             w.raw("}")

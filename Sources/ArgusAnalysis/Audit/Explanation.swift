@@ -50,18 +50,19 @@ public struct Explainer: Sendable {
     private var policy: Policy { system.policy }
 
     /// Explains a hook: `enable`/`register_any_source` for one domain, the others for a pair.
-    public func explain(_ p: ArgoPermission, _ i: Int, _ j: Int? = nil) -> HookExplanation {
+    /// `atCreation`: `enable` as `argo_init` checks it, with the domain's build label.
+    public func explain(_ p: ArgoPermission, _ i: Int, _ j: Int? = nil, atCreation: Bool = false) -> HookExplanation {
         let d = system.domains
         var steps: [String] = []
         var rules: [RuleReference] = []
         let verdict: HookVerdict
-        let sourceSID = system.sids[i]
+        let sourceSID = atCreation ? system.buildSIDs[i] : system.sids[i]
         let targetSID: UInt32
         if let j {
             verdict = hooks.domainHook(p, i, j)
             targetSID = system.targetSID(i, j)
         } else {
-            verdict = hooks.hypervisorHook(p, domain: i)
+            verdict = atCreation ? hooks.creationHook(domain: i) : hooks.hypervisorHook(p, domain: i)
             targetSID = system.xenSID
         }
         switch system.boot.xsm {
@@ -104,11 +105,29 @@ public struct Explainer: Sendable {
     public func explain(flow: String, _ i: Int, _ j: Int?) -> [HookExplanation] {
         var out: [HookExplanation] = []
         let d = system.domains
-        func argo(_ k: Int) -> HookExplanation {
+        /// `calls`: the domain acts (its own calls need its state and the enable check).
+        func argo(_ k: Int, calls: Bool = false) -> HookExplanation {
             var e = explain(.enable, k)
             if !system.boot.argo {
                 e.steps.insert("boot: argo is off (no argo=1 on the Xen command line): every Argo call fails with -EOPNOTSUPP", at: 0)
                 e.allowed = false
+            } else if system.hasBuildLabel(k) {
+                // Two labels, two checks: argo_init at creation decides the state, every call
+                // is checked again with the label the domain runs with.
+                let created = explain(.enable, k, atCreation: true)
+                let late = system.boot.xsm == .flask && system.boot.flask == .late && d[k].createdBeforePolicy
+                let label = d[k].buildLabel ?? "?"
+                var steps = ["created with init_seclabel \(label): argo_init checks enable with that label (the build label decides the Argo state)"]
+                steps += created.steps.map { "at creation: " + $0 }
+                if late { steps.append("at creation: flask=late and created before the policy load: Argo state set up anyway") }
+                let state = created.allowed || late
+                steps.append(state ? "\(d[k].name) has Argo state" : "\(d[k].name) has no Argo state: its own calls fail with -ENODEV, others' with -ECONNREFUSED")
+                steps.append("relabelled to \(d[k].label) before it runs: every Argo call checks enable again with that label")
+                steps += e.steps.map { "at each call: " + $0 }
+                if state && !e.allowed { steps.append("its calls fail at the enable check; others still see its Argo state") }
+                e.steps = steps
+                e.rules = (created.rules + e.rules).withoutRepeats
+                e.allowed = calls ? state && e.allowed : state
             } else if !e.allowed {
                 e.steps.append("\(d[k].name) has no Argo state: its own calls fail with -ENODEV, others' with -ECONNREFUSED")
             }
@@ -117,7 +136,7 @@ public struct Explainer: Sendable {
         switch flow {
         case "argo": out.append(argo(i))
         case "register_any_source":
-            out.append(argo(i))
+            out.append(argo(i, calls: true))
             var e = explain(.registerAnySource, i)
             if !system.boot.macPermissive {
                 e.steps.insert("boot: mac-permissive is off: wildcard registration fails with -EPERM before any hook", at: 0)
@@ -126,7 +145,7 @@ public struct Explainer: Sendable {
             out.append(e)
         case "register_single_source", "send", "notify":
             guard let j else { return out }
-            out.append(argo(i))
+            out.append(argo(i, calls: true))
             if i != j { out.append(argo(j)) }
             var e = explain(flow == "register_single_source" ? .registerSingleSource : .send, i, j)
             if flow == "notify" { e.steps.append("notify describes \(d[j].name)'s rings to \(d[i].name) only when this send check passes") }

@@ -50,6 +50,9 @@ public struct ResolvedSystem: Sendable {
     public var domains: [DomainSpec] { inventory.domains }
     /// SID of each domain (index as in `domains`).
     public let sids: [UInt32]
+    /// SID of each domain's label at creation: its `buildLabel` (xl's `init_seclabel`), else
+    /// the same as `sids`. `argo_init` checks `enable` with it.
+    public let buildSIDs: [UInt32]
     /// For a device-model domain, the index of the domain it serves.
     public let targets: [Int?]
     /// The `xen` initial SID that `enable` and `register_any_source` are checked against.
@@ -65,6 +68,8 @@ public struct ResolvedSystem: Sendable {
         inventory: SystemInventory, policy: Policy, booleans: [String: Bool] = [:],
         extraLabels: [(label: String, deviceModelTargetLabel: String?)] = []
     ) throws(InputError) {
+        // libxl's default labels (the domU and domDM initial SIDs) are this policy's contexts.
+        let inventory = try inventory.resolvingInitialSIDLabels(policy)
         self.inventory = inventory
         var overrides: [UInt32: Bool] = [:]
         for (name, value) in booleans {
@@ -79,7 +84,15 @@ public struct ResolvedSystem: Sendable {
                 throw InputError("domain '\(d.name)': \(error.description)", at: d.labelLocation ?? d.location ?? SourceLocation(file: inventory.path))
             }
         }
-        var extras: [SecurityContext] = []
+        var buildContexts: [SecurityContext?] = []
+        for d in inventory.domains {
+            guard let build = d.buildLabel else { buildContexts.append(nil); continue }
+            do { buildContexts.append(try policy.context(build)) } catch {
+                throw InputError("domain '\(d.name)': init_seclabel: \(error.description)",
+                                 at: d.buildLabelLocation ?? d.location ?? SourceLocation(file: inventory.path))
+            }
+        }
+        var extras: [SecurityContext] = buildContexts.compactMap { $0 }
         var extraPairs: [(deviceModel: SecurityContext, target: SecurityContext)] = []
         for (label, targetLabel) in extraLabels {
             do {
@@ -93,7 +106,11 @@ public struct ResolvedSystem: Sendable {
         let index = Dictionary(uniqueKeysWithValues: inventory.domains.enumerated().map { ($0.element.name, $0.offset) })
         let targets = inventory.domains.map { d in d.target.flatMap { index[$0] } }
         self.targets = targets
-        let dmPairs = targets.enumerated().compactMap { i, t in t.map { (deviceModel: contexts[i], target: contexts[$0]) } }
+        // Xen computes a device model's target SID when the toolstack sets the target, during the
+        // guest's build, and does not recompute it when the guest is relabelled
+        // (flask_relabel_domain updates the relabelled domain's own target SID only): the
+        // guest's build label is the one that counts.
+        let dmPairs = targets.enumerated().compactMap { i, t in t.map { (deviceModel: contexts[i], target: buildContexts[$0] ?? contexts[$0]) } }
         let evaluator = AccessEvaluator(TypeEnforcement(policy: policy, booleanOverrides: overrides))
         let built: DecisionTable
         do {
@@ -103,6 +120,7 @@ public struct ResolvedSystem: Sendable {
         }
         table = built
         sids = contexts.map { built.sid(of: $0)! }
+        buildSIDs = zip(contexts, buildContexts).map { built.sid(of: $1 ?? $0)! }
         guard let xen = built.xenSID else {
             throw InputError("the policy labels no 'xen' initial SID", file: policy.origin.path)
         }
@@ -110,20 +128,26 @@ public struct ResolvedSystem: Sendable {
         argoSlot = built.slot(of: argo)!
     }
 
+    /// Whether domain `i` was built with a label other than the one it runs with.
+    public func hasBuildLabel(_ i: Int) -> Bool { buildSIDs[i] != sids[i] }
+
     public func index(ofDomain name: String) -> Int? { domains.firstIndex { $0.name == name } }
 
     /// The SID Xen checks when domain `i` acts on domain `j`: its self SID on itself, its
     /// target SID on the domain it serves as device model, else `j`'s own SID.
     public func targetSID(_ i: Int, _ j: Int) -> UInt32 {
         if i == j { return table.selfSID(of: sids[i]) }
-        if targets[i] == j, let t = table.targetSID(deviceModel: sids[i], target: sids[j]) { return t }
+        if targets[i] == j, let t = table.targetSID(deviceModel: sids[i], target: buildSIDs[j]) { return t }
         return sids[j]
     }
 
     /// How the target SID was chosen, in words.
     public func targetSIDRole(_ i: Int, _ j: Int) -> String {
         if i == j { return "self SID of \(domains[i].name)" }
-        if targets[i] == j { return "target SID (\(domains[i].name) is the device model of \(domains[j].name))" }
+        if targets[i] == j {
+            let built = buildSIDs[j] != sids[j] ? ", computed from \(domains[j].name)'s build label when the target was set" : ""
+            return "target SID (\(domains[i].name) is the device model of \(domains[j].name)\(built))"
+        }
         return "SID of \(domains[j].name)"
     }
 

@@ -179,9 +179,22 @@ public enum AVCLogParser {
         return text[text.startIndex ..< end]
     }
 
+    /// The class a record names: its last `tclass=` word (Xen prints it last; Linux's SELinux
+    /// records add `permissive=` after it, and quote or hex-encode anything with blanks).
+    static func namedClass(_ words: [Substring]) -> Substring? {
+        words.last { $0.hasPrefix("tclass=") }.map { $0.dropFirst(7) }
+    }
+
     static func parseRecord(_ body: Substring, line: Int) -> Result<AVCLogRecord, Failure> {
         // Serial consoles end lines with CR CR LF: a stray CR is blank space, not part of a word.
         let words = body.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+        // A record of another class (a domain or resource check, another kernel's SELinux record
+        // on a shared serial console) is counted and skipped, however the rest of it reads.
+        if let tclass = namedClass(words), !tclass.isEmpty, tclass != "argo" {
+            return .success(AVCLogRecord(line: line, text: "", denied: false, permissions: [], source: nil, target: nil,
+                                         usesCurrent: false, sourceContext: nil, targetContext: nil, sourceSID: nil,
+                                         targetSID: nil, tclass: String(tclass)))
+        }
         guard words.count >= 2, words[0] == "avc:" else { return .failure(Failure(reason: "expected 'avc:  denied' or 'avc:  granted'")) }
         guard words[1] == "denied" || words[1] == "granted" else {
             return .failure(Failure(reason: "expected 'denied' or 'granted' after 'avc:', found '\(words[1])'"))

@@ -11,6 +11,9 @@ public struct ExplainLogReport: Sendable, Codable, Equatable {
     public var grants: Int
     /// AVC records of other classes, counted and skipped, by class.
     public var otherClasses: [String: Int]
+    /// Lines that are not AVC records at all (boot messages, other subsystems, guest
+    /// output, another kernel's console), counted and skipped.
+    public var skippedLines: Int
     public var malformed: [MalformedAVCLine]
     public var explanations: [AVCExplanation]
 
@@ -21,6 +24,7 @@ public struct ExplainLogReport: Sendable, Codable, Equatable {
         denials = log.records.filter(\.denied).count
         grants = log.records.count - denials
         otherClasses = log.otherClasses
+        skippedLines = log.otherLines
         malformed = log.malformed
         explanations = log.records.flatMap(explainer.explain)
     }
@@ -36,7 +40,7 @@ public enum ExplainLogRenderer {
         for e in report.explanations { out += text(e, log: report.log) }
         for m in report.malformed { out += text(m) }
         out += summary(lines: report.lines, argoRecords: report.argoRecords, denials: report.denials, grants: report.grants,
-                       otherClasses: report.otherClasses, malformed: report.malformed.count)
+                       otherClasses: report.otherClasses, skippedLines: report.skippedLines, malformed: report.malformed.count)
         return out
     }
 
@@ -64,11 +68,12 @@ public enum ExplainLogRenderer {
 
     static func text(_ m: MalformedAVCLine) -> String { "\(m.location): malformed AVC line: \(m.reason)\n    \(m.text)\n" }
 
-    static func summary(lines: Int, argoRecords: Int, denials: Int, grants: Int, otherClasses: [String: Int], malformed: Int) -> String {
+    static func summary(lines: Int, argoRecords: Int, denials: Int, grants: Int, otherClasses: [String: Int], skippedLines: Int,
+                        malformed: Int) -> String {
         let others = otherClasses.values.reduce(0, +)
-        let otherText = others == 0 ? "" : " (" + otherClasses.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+        let otherText = others == 0 ? "" : " (" + otherClasses.sorted { $0.key < $1.key }.map { "\(ErrorText.escaped($0.key)) \($0.value)" }.joined(separator: ", ") + ")"
         return "\(lines) lines: \(argoRecords) argo AVC records (\(denials) denied, \(grants) granted), "
-            + "\(others) other AVC records skipped\(otherText), \(malformed) malformed\n"
+            + "\(others) other AVC records skipped\(otherText), \(skippedLines) other lines skipped, \(malformed) malformed\n"
     }
 }
 
@@ -88,7 +93,7 @@ public enum ExplainLogStreamer {
         func count(_ line: Substring, _ number: Int) -> AVCLogRecord? {
             counts.lines += 1
             switch AVCLogParser.classify(line, number: number, path: path) {
-            case .other: break
+            case .other: counts.skippedLines += 1
             case .argoRecord(let record):
                 counts.argoRecords += 1
                 if record.denied { counts.denials += 1 } else { counts.grants += 1 }
@@ -151,7 +156,8 @@ public enum ExplainLogStreamer {
         switch format {
         case .text:
             sink(ExplainLogRenderer.summary(lines: counts.lines, argoRecords: counts.argoRecords, denials: counts.denials,
-                                            grants: counts.grants, otherClasses: counts.otherClasses, malformed: malformedCount))
+                                            grants: counts.grants, otherClasses: counts.otherClasses, skippedLines: counts.skippedLines,
+                                            malformed: malformedCount))
         case .json:
             sink(first ? emptyList : "\n  ]")
             sink(String(skeleton[middle.upperBound...]))

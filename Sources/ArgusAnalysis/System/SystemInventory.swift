@@ -29,6 +29,17 @@ public struct DomainSpec: Sendable, Equatable, Codable {
     public var firewallRules: [WrittenOpenXTRule] = []
     /// The rings the domain registers: its services.
     public var rings: [ServiceRing] = []
+    /// xl's `init_seclabel`: the label the domain is built with, when it differs from `label`
+    /// (xl relabels it to `label` before unpausing it). Xen's `argo_init` runs when the domain
+    /// is created, so this label decides whether it gets Argo state; `label` decides its calls.
+    public var buildLabel: String?
+    public var buildLabelLocation: SourceLocation?
+    /// The guest type its xl config gives (`type`, `builder`), when there is one.
+    public var guestType: XLGuestType?
+    /// When the label is libxl's default, the initial SID it comes from (`domU` for a guest
+    /// without `seclabel`, `domDM` for a stub domain without `device_model_stubdomain_seclabel`);
+    /// `label` is that SID's context in the policy (`SystemInventory.resolvingInitialSIDLabels`).
+    public var initialSIDLabel: String?
     /// The domain's own SELinux policy, its file_contexts and its Argo device nodes (resolved
     /// paths), for the layer inside the domain (docs/GUEST-POLICY.md, "End to end").
     public var selinuxPolicy: String?
@@ -177,7 +188,7 @@ public struct SystemInventory: Sendable, Equatable {
 
     static func parse(_ doc: TOMLDocument) throws(InputError) -> SystemInventory {
         let path = doc.path
-        try doc.checkKeys(doc.root, allowed: ["boot", "domain", "firewall", "xen"], name: "")
+        try doc.checkKeys(doc.root, allowed: ["boot", "domain", "firewall", "host", "xen", "xl", "xl_dir"], name: "")
         var source = BootSource()
         if let table = try doc.optionalTable("boot") {
             try doc.checkKeys(table, allowed: ["argo", "mac_permissive", "xsm", "flask", "cmdline"], name: "boot")
@@ -200,6 +211,7 @@ public struct SystemInventory: Sendable, Equatable {
         let xen = try loadXenTable(doc, baseDirectory: baseDirectory, path: path)
         var domains: [DomainSpec] = []
         var names: [String: Int] = [:], domids: [UInt16: Int] = [:]
+        var sources: [DomainSource] = []
         let tables = try doc.arrayOfTables("domain")
         for (i, t) in tables.enumerated() {
             try doc.checkKeys(t, allowed: ["name", "domid", "label", "privileged", "target", "xl", "created_before_policy",
@@ -207,57 +219,55 @@ public struct SystemInventory: Sendable, Equatable {
                                            "selinux_policy", "file_contexts", "argo_devices"],
                               name: "domain", index: i)
             var name = try doc.string(t, "name", in: "domain", index: i)
-            var label = try doc.string(t, "label", in: "domain", index: i)
-            var labelLocation = label == nil ? nil : doc.location(table: "domain", index: i, key: "label")
+            let label = try doc.string(t, "label", in: "domain", index: i)
+            let labelLocation = label == nil ? nil : doc.location(table: "domain", index: i, key: "label")
+            var config: XLConfig?
             if let xl = try doc.string(t, "xl", in: "domain", index: i) {
-                let xlPath = xl.hasPrefix("/") ? xl : baseDirectory.appendingPathComponent(xl).path
-                let config: XLConfig
-                do { config = try XLConfig.load(xlPath) } catch where error.location?.line == nil {
-                    // A config that cannot be read at all is reported where the system file names it.
-                    throw doc.error("xl config '\(xl)': \(error.message)", table: "domain", index: i, key: "xl")
-                }
-                if name == nil { name = config.name }
-                if label == nil {
-                    label = config.seclabel
-                    labelLocation = config.seclabelLine.map { SourceLocation(file: xlPath, line: $0) }
-                }
-                if name == nil { throw InputError("no 'name' in the xl config", file: xlPath) }
-                if label == nil { throw InputError("no 'seclabel' in the xl config", file: xlPath) }
+                let loaded = try loadXLConfig(doc, xl, baseDirectory: baseDirectory, at: doc.location(table: "domain", index: i, key: "xl"))
+                config = loaded
+                if name == nil { name = loaded.name }
+                if name == nil { throw InputError("no 'name' in the xl config", file: loaded.path) }
             }
             guard let name, !name.isEmpty else { throw doc.error("a domain needs a name (or an xl config)", table: "domain", index: i) }
             // Names become parts of file names (ring dumps): identifiers only (Flask.DomainName).
             if t.entry("name") != nil {
                 try DomainName.check(name, at: doc.location(table: "domain", index: i, key: "name"))
             }
-            guard let label else { throw doc.error("domain '\(name)' needs a label (or an xl config with seclabel)", table: "domain", index: i) }
-            guard let rawDomid = try doc.int(t, "domid", in: "domain", index: i) else {
+            if label == nil, config == nil { throw doc.error("domain '\(name)' needs a label (or an xl config)", table: "domain", index: i) }
+            // With an xl config and no domid, the domid is handed out as Xen would (assignDomids).
+            var domid: UInt16?
+            if let rawDomid = try doc.int(t, "domid", in: "domain", index: i) {
+                guard rawDomid >= 0 && rawDomid <= Int(maxDomid) else {
+                    throw doc.error("domid \(rawDomid) is out of range (0 to \(maxDomid))", table: "domain", index: i, key: "domid")
+                }
+                domid = UInt16(rawDomid)
+            } else if config == nil {
                 throw doc.error("domain '\(name)' needs a domid", table: "domain", index: i)
             }
-            guard rawDomid >= 0 && rawDomid <= Int(maxDomid) else {
-                throw doc.error("domid \(rawDomid) is out of range (0 to \(maxDomid))", table: "domain", index: i, key: "domid")
-            }
-            let domid = UInt16(rawDomid)
             if let first = names[name] {
                 throw doc.error("duplicate domain name '\(name)' (first at line \(doc.line(table: "domain", index: first) ?? 0))", table: "domain", index: i, key: "name")
             }
-            if let first = domids[domid] {
+            if let domid, let first = domids[domid] {
                 throw doc.error("duplicate domid \(domid) (also '\(domains[first].name)')", table: "domain", index: i, key: "domid")
             }
             names[name] = i
-            domids[domid] = i
+            if let domid { domids[domid] = i }
             let privileged = try doc.bool(t, "privileged", in: "domain", index: i) ?? (domid == 0)
             let target = try doc.string(t, "target", in: "domain", index: i)
             let beforePolicy = try doc.bool(t, "created_before_policy", in: "domain", index: i)
             var spec = DomainSpec(
-                name: name, domid: domid, label: label, privileged: privileged, target: target,
+                name: name, domid: domid ?? 0, label: label ?? "", privileged: privileged, target: target,
                 location: doc.location(table: "domain", index: i), labelLocation: labelLocation,
-                createdBeforePolicy: beforePolicy
+                createdBeforePolicy: beforePolicy ?? (domid == 0)
             )
+            if let config { spec.apply(config, labelGiven: label != nil) }
             try readOpenXTKeys(doc, t, index: i, into: &spec)
             try readGuestPolicyKeys(doc, t, index: i, baseDirectory: baseDirectory, into: &spec)
             domains.append(spec)
+            sources.append(DomainSource(config: config, domidGiven: domid != nil))
         }
         try resolveStubdoms(doc, tables: tables, domains: &domains, names: names)
+        try addHostDomains(doc, baseDirectory: baseDirectory, domains: &domains, sources: &sources, names: &names)
         for (i, d) in domains.enumerated() {
             if let target = d.target {
                 guard names[target] != nil else {
@@ -305,44 +315,5 @@ public struct SystemInventory: Sendable, Equatable {
             xen.xlInfo = s.hasPrefix("/") ? s : baseDirectory.appendingPathComponent(s).path
         }
         return xen
-    }
-}
-
-/// The two settings Argus needs from an xl domain configuration file.
-struct XLConfig {
-    var name: String?
-    var seclabel: String?
-    var seclabelLine: Int?
-
-    static func load(_ path: String) throws(InputError) -> XLConfig {
-        // Bounded like every TOML input, decoded like every other text input.
-        let text = try TextInput.decode(Data(try TOMLDocument.readBytes(path)), file: path)
-        var config = XLConfig()
-        for (n, raw) in TextInput.lines(text).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            guard !line.isEmpty, !line.hasPrefix("#"), let eq = line.firstIndex(of: "=") else { continue }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-            guard key == "name" || key == "seclabel" else { continue }
-            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-            if let hash = value.firstIndex(of: "#"), !value.hasPrefix("#") {
-                let quoteCount = value[..<hash].filter { $0 == "\"" || $0 == "'" }.count
-                if quoteCount % 2 == 0 { value = String(value[..<hash]).trimmingCharacters(in: .whitespaces) }
-            }
-            guard value.count >= 2, let q = value.first, q == "\"" || q == "'", value.last == q else {
-                throw InputError("'\(key)' must be a quoted string", file: path, line: n + 1)
-            }
-            let unquoted = String(value.dropFirst().dropLast())
-            if key == "name" {
-                try DomainName.check(unquoted, at: SourceLocation(file: path, line: n + 1))
-                config.name = unquoted
-            } else {
-                if unquoted.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-                    throw InputError("'seclabel' holds a control character", file: path, line: n + 1)
-                }
-                config.seclabel = unquoted
-                config.seclabelLine = n + 1
-            }
-        }
-        return config
     }
 }

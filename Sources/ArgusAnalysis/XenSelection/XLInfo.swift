@@ -14,14 +14,19 @@ public struct XLInfo: Sendable, Equatable {
     public var path: String
 
     public static func load(_ path: String) throws(InputError) -> XLInfo {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError("cannot read the xl info file", file: path) }
-        guard let text = String(data: data, encoding: .utf8) else { throw InputError("the xl info file is not UTF-8 text", file: path) }
+        // Bounded and decoded like every other input (a FIFO or /dev/zero is refused, not read).
+        let text = try TextInput.decode(Data(try TOMLDocument.readBytes(path)), file: path)
         return try parse(text, path: path)
     }
 
     public static func parse(_ text: String, path: String) throws(InputError) -> XLInfo {
         var fields: [String: (value: String, line: Int)] = [:]
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // CRLF pasted output reads like LF (a CR left in xen_commandline would turn argo=1 off).
+        for (n, raw) in TextInput.lines(text).enumerated() {
+            if let bad = raw.unicodeScalars.firstIndex(where: { TOMLDocument.isControl($0) && $0 != "\t" }) {
+                throw InputError("control character \(TOMLDocument.codePoint(raw.unicodeScalars[bad])) in xl info output",
+                                 at: SourceLocation(file: path, line: n + 1, column: raw.unicodeScalars.distance(from: raw.startIndex, to: bad) + 1))
+            }
             guard let colon = raw.firstIndex(of: ":") else { continue }
             let key = raw[..<colon].trimmingCharacters(in: .whitespaces)
             guard ["xen_version", "xen_commandline", "xen_caps"].contains(key), fields[key] == nil else { continue }
