@@ -56,6 +56,8 @@ public struct CheckCommand: ContextualCommand {
         options.policy = policy
         options.xen = xen
         options.systemFile = path
+        // Every option of the group set: ArgumentParser traps on one read before it is given.
+        options.xlList = nil
         options.booleans = booleans
         return options
     }

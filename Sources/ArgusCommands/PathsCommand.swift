@@ -69,6 +69,8 @@ public struct PathsCommand: ContextualCommand {
             options.policy = policy
             options.xen = xen
             options.systemFile = systemFile
+            // Every option of the group set: ArgumentParser traps on one read before it is given.
+            options.xlList = nil
             options.booleans = booleans
             let system = try options.resolve(in: context)
             guard let i = system.index(ofDomain: from) else { throw InputError("unknown domain '\(from)'", file: systemFile) }
