@@ -4,7 +4,7 @@ import PackageDescription
 // Layering (one way only):
 //   CSepol (C: libsepol.a) -> Sepol (the only Swift file that touches C)
 //   -> Flask (definitions + policy model + loading)
-//   -> DecisionTable -> ArgoEngine -> ArgusAnalysis -> ArgusExposure -> ArgusCommands -> argus
+//   -> DecisionTable -> ArgoEngine -> ArgusAnalysis -> ArgusExposure -> ArgusPaths -> ArgusCommands -> argus
 // ArgusGuest (a domain's own SELinux policy over the Argo devices; CSELinux: libselinux)
 // sits beside ArgoEngine: over DecisionTable, under ArgusCommands.
 // XenProfile (which Xen: plain values, no dependencies) is taken by ArgoEngine and up.
@@ -62,10 +62,12 @@ let package = Package(
         .target(name: "ArgusProcesses", dependencies: ["ArgusAnalysis", "ArgusGuest", "ArgusFirewall", "Flask"]),
         // What any valid label could reach: exposure over every context, boolean and relation.
         .target(name: "ArgusExposure", dependencies: ["ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "XenProfile"]),
+        // Paths over the universe of labels and the inventory-free `check`: exposure's public flow table only.
+        .target(name: "ArgusPaths", dependencies: ["ArgusAnalysis", "ArgusExposure", "Flask"]),
         .target(
             name: "ArgusCommands",
             dependencies: [
-                "ArgusAnalysis", "ArgusExposure", "ArgoEngine", "ArgusFirewall", "ArgusGuest", "ArgusProcesses", "DecisionTable", "Flask", "XenProfile",
+                "ArgusAnalysis", "ArgusExposure", "ArgusPaths", "ArgoEngine", "ArgusFirewall", "ArgusGuest", "ArgusProcesses", "DecisionTable", "Flask", "XenProfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -96,7 +98,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ArgusExposureTests",
-            dependencies: ["ArgusExposure", "ArgusCommands", "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "Sepol", "XenProfile", "TestSupport"]
+            dependencies: ["ArgusExposure", "ArgusPaths", "ArgusCommands", "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "Sepol", "XenProfile", "TestSupport"]
         ),
         .testTarget(name: "ArgusFirewallTests", dependencies: ["ArgusFirewall", "ArgoEngine", "ArgusAnalysis", "ArgusCommands", "Flask", "XenProfile", "TestSupport"]),
         .testTarget(name: "ArgusProcessesTests", dependencies: ["ArgusCommands", "TestSupport"]),

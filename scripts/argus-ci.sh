@@ -128,7 +128,13 @@ output sarif "$OUT/check.sarif"
 cat "$OUT/check.txt"
 
 # 3. What changes in Argo, for the reviewer: exit 1 only means "different", not a failure.
-if [ -n "$base" ]; then
+# The diff compares audits of a system file; without one the check ran over every valid label.
+diff_base=$base
+if [ -n "$base" ] && [ -z "$SYSTEM" ]; then
+    base_note="No system file: the check ran over every valid label; no diff (it compares audits of a system file)."
+    diff_base=""
+fi
+if [ -n "$diff_base" ]; then
     for format in text markdown json; do
         case $format in text) file=diff.txt ;; markdown) file=diff.md ;; *) file=diff.$format ;; esac
         run_argus diff "$base/tree/$policy_path" "$POLICY" "${system_options[@]}" "${xen_options[@]}" \
@@ -140,7 +146,7 @@ fi
 {
     cat "$OUT/check.md"
     echo
-    if [ -n "$base" ]; then cat "$OUT/diff.md"; else echo "_${base_note}_"; fi
+    if [ -n "$diff_base" ]; then cat "$OUT/diff.md"; else echo "_${base_note}_"; fi
 } > "$OUT/summary.md"
 rm -f "$OUT/stderr"
 publish

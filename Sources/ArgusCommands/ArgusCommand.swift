@@ -9,7 +9,8 @@ public struct ArgusCommand: ParsableCommand {
         version: ArgusVersion.text,
         subcommands: [
             DefsCommand.self, PolicyCommand.self, AuditCommand.self, QueryCommand.self, SimulateCommand.self,
-            DiffCommand.self, CheckCommand.self, LintCommand.self, ExplainLogCommand.self, ExposureCommand.self, GuestPolicyCommand.self,
+            DiffCommand.self, CheckCommand.self, LintCommand.self, ExplainLogCommand.self, ExposureCommand.self, PathsCommand.self,
+            GuestPolicyCommand.self,
         ]
     )
     public init() {}

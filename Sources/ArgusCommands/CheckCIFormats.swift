@@ -58,6 +58,7 @@ enum CheckSARIF {
         }
         if !related.isEmpty { result["relatedLocations"] = related }
         if let suppression { result["suppressions"] = [["kind": "external", "justification": suppression]] }
+        if let counterexample = finding?.counterexample { result["properties"] = ["counterexample": counterexample] }
         return result
     }
 
@@ -173,7 +174,8 @@ enum CheckJUnit {
         out += "  <testsuite name=\"\(escape(r.rulesFile))\" tests=\"\(r.rules.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\">\n"
         out += "    <properties>\n"
         out += "      <property name=\"policy\" value=\"\(escape(run.policy))\"/>\n"
-        out += "      <property name=\"system\" value=\"\(escape(run.systemFile))\"/>\n"
+        if let system = run.systemFile { out += "      <property name=\"system\" value=\"\(escape(system))\"/>\n" }
+        if let universe = run.universe { out += "      <property name=\"universe\" value=\"\(escape(universe.description))\"/>\n" }
         for field in XenProfileJSON.fields(run.xen, basis: run.xenBasis) {
             out += "      <property name=\"xen.\(field.key)\" value=\"\(escape(field.value))\"/>\n"
         }

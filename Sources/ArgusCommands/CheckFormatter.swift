@@ -22,6 +22,12 @@ enum CheckFormatter {
             for step in e.steps { lines.append("  \(step)") }
             for rule in e.rules { lines.append("  \(DiffFormatter.ruleLabel(e)): \(rule.description)") }
         }
+        if let text = finding.counterexample {
+            lines.append("counterexample (a system file `argus audit` confirms):")
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0) {
+                lines.append(line.isEmpty ? "" : "  \(line)")
+            }
+        }
         return lines
     }
 
@@ -29,13 +35,13 @@ enum CheckFormatter {
 
     static func text(_ run: CheckRun) -> String {
         let r = run.report
-        var out = "argus check of \(run.policy) over \(run.systemFile) with \(r.rulesFile) (today \(r.today))\n"
+        var out = "argus check of \(run.policy) over \(run.subject) with \(r.rulesFile) (today \(r.today))\n"
         out += XenProfileJSON.textLine(run.xen, basis: run.xenBasis) + "\n"
         if let base = run.baselinePolicy { out += "baseline: \(base)\n" }
         for f in r.violations {
             out += "\nFAIL \(ruleTitle(f.rule)): \(f.message)\n"
             if let reason = f.rule.reason { out += "  reason: \(reason)\n" }
-            for line in explanationLines(f) { out += "  \(line)\n" }
+            for line in explanationLines(f) { out += line.isEmpty ? "\n" : "  \(line)\n" }
         }
         for e in r.exempted {
             out += "\nEXEMPT \(ruleTitle(e.finding.rule)): \(e.finding.message)\n"
@@ -61,6 +67,7 @@ enum CheckFormatter {
         var reason: String?
         var until: String?
         var location: String
+        var maxHops: Int?
 
         init(_ r: CheckRule) {
             kind = r.kind.rawValue
@@ -70,6 +77,7 @@ enum CheckFormatter {
             reason = r.reason
             until = r.until?.description
             location = r.location.description
+            maxHops = r.maxHops
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -81,9 +89,10 @@ enum CheckFormatter {
             try c.encode(reason, forKey: .reason)
             try c.encode(until, forKey: .until)
             try c.encode(location, forKey: .location)
+            try c.encodeIfPresent(maxHops, forKey: .maxHops)
         }
 
-        enum CodingKeys: String, CodingKey { case kind, from, to, flow, reason, until, location }
+        enum CodingKeys: String, CodingKey { case kind, from, to, flow, reason, until, location, maxHops = "max_hops" }
     }
 
     struct JSONFinding: Encodable {
@@ -95,6 +104,8 @@ enum CheckFormatter {
         var message: String
         var explanation: [HookExplanation]
         var exemption: JSONRule?
+        var path: [String]?
+        var counterexample: String?
 
         init(_ f: CheckFinding, exemption: CheckRule? = nil) {
             kind = f.kind.rawValue
@@ -105,6 +116,8 @@ enum CheckFormatter {
             message = f.message
             explanation = f.explanation
             self.exemption = exemption.map(JSONRule.init)
+            path = f.path
+            counterexample = f.counterexample
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -117,14 +130,17 @@ enum CheckFormatter {
             try c.encode(message, forKey: .message)
             try c.encode(explanation, forKey: .explanation)
             try c.encodeIfPresent(exemption, forKey: .exemption)
+            try c.encodeIfPresent(path, forKey: .path)
+            try c.encodeIfPresent(counterexample, forKey: .counterexample)
         }
 
-        enum CodingKeys: String, CodingKey { case kind, rule, source, target, flow, message, explanation, exemption }
+        enum CodingKeys: String, CodingKey { case kind, rule, source, target, flow, message, explanation, exemption, path, counterexample }
     }
 
     struct JSONReport: Encodable {
         var policy: String
-        var system: String
+        var system: String?
+        var universe: JSONUniverse?
         var xen: [String: String]
         var rules_file: String
         var baseline: String?
@@ -139,6 +155,7 @@ enum CheckFormatter {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(policy, forKey: .policy)
             try c.encode(system, forKey: .system)
+            try c.encodeIfPresent(universe, forKey: .universe)
             try c.encode(xen, forKey: .xen)
             try c.encode(rules_file, forKey: .rules_file)
             try c.encode(baseline, forKey: .baseline)
@@ -151,14 +168,30 @@ enum CheckFormatter {
         }
 
         enum CodingKeys: String, CodingKey {
-            case policy, system, xen, rules_file, baseline, today, passed, violations, exempted, baseline_suppressed, unused_exemptions
+            case policy, system, universe, xen, rules_file, baseline, today, passed, violations, exempted, baseline_suppressed, unused_exemptions
+        }
+    }
+
+    /// Without a system file: what the rules were checked over.
+    struct JSONUniverse: Encodable {
+        var contexts: Int
+        var types: Int
+        var exact: Bool
+        var mls: String
+        var booleans: String
+        var settings: Int
+        var fixed_booleans: [String: Bool]
+
+        init(_ u: CheckUniverse) {
+            contexts = u.contexts; types = u.types; exact = u.exact; mls = u.mls; booleans = u.booleans
+            settings = u.settings; fixed_booleans = u.fixedBooleans
         }
     }
 
     static func json(_ run: CheckRun) throws -> String {
         let r = run.report
         return try encodeJSON(JSONReport(
-            policy: run.policy, system: run.systemFile,
+            policy: run.policy, system: run.systemFile, universe: run.universe.map(JSONUniverse.init),
             xen: Dictionary(uniqueKeysWithValues: XenProfileJSON.fields(run.xen, basis: run.xenBasis).map { ($0.key, $0.value) }),
             rules_file: r.rulesFile, baseline: run.baselinePolicy,
             today: r.today.description, passed: r.passed,
@@ -189,7 +222,7 @@ enum CheckFormatter {
     static func markdown(_ run: CheckRun) -> String {
         let r = run.report
         var out = "### Argo policy check: \(r.passed ? "✅ pass" : "❌ fail")\n\n"
-        out += "`\(run.policy)` over `\(run.systemFile)` with `\(r.rulesFile)`"
+        out += "`\(run.policy)` over " + (run.systemFile.map { "`\($0)`" } ?? run.subject) + " with `\(r.rulesFile)`"
         if let base = run.baselinePolicy { out += ", baseline `\(base)`" }
         out += ", \(run.xen)"
         out += ": **\(headline(run))**\n"
@@ -204,6 +237,14 @@ enum CheckFormatter {
         table("Violations", r.violations.map { ($0, $0.rule.reason.map { "reason: \($0)" } ?? "") })
         table("Exempted", r.exempted.map { ($0.finding, "exempted by \($0.exemption.location): \($0.exemption.reason ?? "")") })
         table("Already in the baseline", r.baselineSuppressed.map { ($0, "") })
+        let shown = (r.violations + r.exempted.map(\.finding) + r.baselineSuppressed).filter { $0.counterexample != nil }
+        if !shown.isEmpty {
+            out += "\n#### Counterexamples\n"
+            for f in shown {
+                out += "\n<details><summary>\(DiffFormatter.markdownCell("`\(f.rule.summary)` \(f.rule.location): \(f.message)"))</summary>\n\n"
+                out += "~~~toml\n\(f.counterexample!)~~~\n\n</details>\n"
+            }
+        }
         if !r.unusedExemptions.isEmpty {
             out += "\n#### Unused exemptions\n\n"
             for e in r.unusedExemptions { out += "- `\(e.summary)` \(e.location)\n" }

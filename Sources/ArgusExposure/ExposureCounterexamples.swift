@@ -45,16 +45,10 @@ struct CounterexampleBuilder {
             if relation == .targetIsDeviceModel { domains[1].target = "a" }
         }
         let overrides = booleans.overrides(w.setting, policy: policy)
-        let sortedBools = overrides.sorted { $0.key < $1.key }
-        var text = "# Counterexample \(id + 1)"
-        if let r = w.relation { text += ": \(r.words)" }
-        text += "\n# argus audit POLICY --system FILE"
-        for (name, value) in sortedBools { text += " --bool \(name)=\(value)" }
-        text += "\n[boot]\nargo = true\nmac_permissive = \(w.mac)\nxsm = \"flask\"\nflask = \"enforcing\"\n"
-        for (k, dom) in domains.enumerated() {
-            text += "\n[[domain]]\nname = \"\(dom.name)\"\ndomid = \(k + 1)\nlabel = \"\(dom.label)\"\n"
-            if let t = dom.target { text += "target = \"\(t)\"\n" }
-        }
+        var title = "Counterexample \(id + 1)"
+        if let r = w.relation { title += ": \(r.words)" }
+        let text = Exposure.systemFile(title: title, domains: domains.map { Exposure.SystemFileDomain(name: $0.name, label: $0.label, target: $0.target) },
+                                       booleans: overrides, macPermissive: w.mac)
         made.append(ExposureCounterexample(
             id: id + 1, systemFile: text, labels: labels, relation: w.relation, booleans: overrides,
             macPermissive: w.mac, claims: [.init(flow: flow, source: "a", target: targetName)]))

@@ -39,13 +39,17 @@ func relativePaths(_ text: String) -> String {
         #expect(r.status == 0, "\(r.err)")
         Golden.expectMatch(relativePaths(r.out), golden: "audit/example-verbose.txt")
         let summary = runArgus(["audit", policy, "--system", system]).out
-        let listed = r.out.components(separatedBy: "\nChannels (").last!.split(separator: "\n").dropFirst()
+        // The channel list ends where the reach section begins.
+        let listed = r.out.components(separatedBy: "\nChannels (").last!.components(separatedBy: "\n\nReach:").first!
+            .split(separator: "\n").dropFirst()
             .map { $0.trimmingCharacters(in: .whitespaces).components(separatedBy: " -> ") }
         #expect(listed.count > 10)
         var bySource: [String: Set<String>] = [:]
         for pair in listed { bySource[pair[0], default: []].insert(pair[1]) }
         let names = ["dom0", "netvm", "uivm", "a1", "a2", "b1", "isolated", "stub-a1"]
-        for line in summary.components(separatedBy: ", by source (--verbose lists each):\n").last!.split(separator: "\n") {
+        let summaryLines = summary.components(separatedBy: ", by source (--verbose lists each):\n").last!
+            .components(separatedBy: "\n\nReach:").first!.split(separator: "\n")
+        for line in summaryLines {
             let parts = line.trimmingCharacters(in: .whitespaces).components(separatedBy: " -> ")
             guard parts.count == 2 else { continue }
             let source = parts[0]

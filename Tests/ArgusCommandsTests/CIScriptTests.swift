@@ -26,7 +26,7 @@ import TestSupport
             try fm.createDirectory(at: work.appendingPathComponent("examples/rules"), withIntermediateDirectories: true)
             try fm.createDirectory(at: github, withIntermediateDirectories: true)
             for path in ["policy/example", "policy/flask", "examples/system.toml", "examples/vms",
-                         "examples/rules/platform.toml", "examples/rules/guests-avoid-dom0.toml"] {
+                         "examples/rules/platform.toml", "examples/rules/guests-avoid-dom0.toml", "examples/rules/universe.toml"] {
                 try fm.copyItem(at: Fixtures.root.appendingPathComponent(path), to: work.appendingPathComponent(path))
             }
             try git("""
@@ -162,9 +162,15 @@ import TestSupport
             }
             // Without XEN, no --xen at all; without SYSTEM, no --system.
             try FileManager.default.removeItem(at: log)
-            _ = try repo.run(branch: "comment", ["SYSTEM": ""], arguments: ["main"], argus: wrapper.path)
+            // The inventory-free check: every valid label, against the base as baseline; no diff.
+            let universe = try repo.run(branch: "comment", ["SYSTEM": "", "RULES": "examples/rules/universe.toml"],
+                                        arguments: ["main"], argus: wrapper.path)
+            #expect(universe.outcome.status == 0, "\(universe.outcome.err)")
             let bare = try String(contentsOf: log, encoding: .utf8)
             #expect(!bare.contains("--xen") && !bare.contains("--system"), "\(bare)")
+            #expect(bare.split(separator: "\n").filter { $0.hasPrefix("check ") }.count == 6)
+            #expect(!bare.split(separator: "\n").contains { $0.hasPrefix("diff ") }, "\(bare)")
+            #expect(universe.summary.contains("over every valid label") && universe.summary.contains("No system file"), "\(universe.summary)")
         }
     }
 

@@ -218,6 +218,30 @@ import TestSupport
         }
     }
 
+    /// Rules files mutated and checked without a system file (selectors resolved against every
+    /// valid label): any exit but a crash or a hang, exit 2 with one line at the rules file.
+    @Test func universeRulesMutations() throws {
+        try Fixtures.withTemporaryDirectory { dir in
+            let original = try Self.bytes("examples/rules/universe.toml")
+            let rules = dir.appendingPathComponent("rules.toml").path
+            var mutator = Mutator(random: SplitMix64(seed: FuzzBudget.seed &+ 5))
+            func run(_ bytes: [UInt8], _ what: String) -> FuzzRun {
+                _ = FileManager.default.createFile(atPath: rules, contents: Data(bytes))
+                let r = FuzzRun.run(["check", Self.policy, "--rules", rules, "--today", "2026-06-01", "--xen", "head", "--format", "json"])
+                if !r.check(what, places: [rules], needsLine: false) { Issue.record("saved as \(CrasherJar.save(bytes, name: "rules-\(UInt(bitPattern: what.hashValue)).toml"))") }
+                return r
+            }
+            #expect(run(original, "the universe rules").status == 1)
+            let deadline = Date().addingTimeInterval(FuzzBudget.seconds)
+            var cases = 0
+            while Date() < deadline || cases < 8 {
+                let (what, mutated, _) = mutator.mutate(original)
+                _ = run(mutated, "universe rules mutated: \(what)")
+                cases += 1
+            }
+        }
+    }
+
     /// The host files of issue 12: `xl list -Z` output and xl configs in full syntax (lists,
     /// `;`, `+=`, stub domains, init_seclabel), mutated; every run keeps the promises, and a
     /// control character or a byte that is not UTF-8 anywhere in them is refused.
@@ -265,15 +289,17 @@ import TestSupport
             let log = Fixtures.root.appendingPathComponent("examples/logs/example-dmesg.log").path
             let out = dir.appendingPathComponent("out")
             let commands: [[String]] = [["audit"], ["query"], ["simulate"], ["explain-log"], ["lint"], ["check"], ["policy", "info"],
-                                        ["policy", "validate"], ["defs"], ["diff"], [], ["bogus"], ["policy"]]
+                                        ["policy", "validate"], ["defs"], ["diff"], ["paths"], [], ["bogus"], ["policy"]]
             let values = ["", "-", "0", "1", "-1", "17", "4096", "99999999999999999999", "0x10", "true", "maybe", "a\nb", "x\u{1b}[31m",
                           "\u{0}", "é", String(repeating: "z", count: 5000), "/nonexistent/file", dir.path, Self.policy, Self.system,
                           scenario, log, out.appendingPathComponent("o.txt").path, "a1", "b1", "dom0", "../ESCAPE", "send", "channel",
-                          "json", "text", "csv", "dot", "html", "sarif", "x=y", "2027-01-31", "31/01/2027", "16,256", "16,,x"]
+                          "json", "text", "csv", "dot", "html", "sarif", "x=y", "2027-01-31", "31/01/2027", "16,256", "16,,x",
+                          "type:dom0_t", "attr:tenant_guest", "role:vm_r", "user:nobody", "type:", "*", "netvm_t"]
             let options = ["--system", "--system-from-xl-list", "--xl-info", "--format", "--bool", "--from", "--to", "--perm", "--scenario", "--trace", "--dump-rings", "-o",
                            "--output", "--rules", "--today", "--seed", "--messages", "--domains", "--rings-per-domain", "--ring-size",
                            "--sizes", "--churn-every", "--max-memory", "--class", "--flask-dir", "--baseline", "--explain", "--json",
-                           "--generate", "--mls", "--help", "-h", "--version", "--unknown", "-x"]
+                           "--generate", "--mls", "--help", "-h", "--version", "--unknown", "-x",
+                           "--from-type", "--to-type", "--max-hops", "--all", "--limit"]
             let deadline = Date().addingTimeInterval(FuzzBudget.seconds)
             var cases = 0
             while Date() < deadline || cases < 60 {

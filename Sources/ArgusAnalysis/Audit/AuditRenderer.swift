@@ -84,7 +84,36 @@ public enum AuditRenderer {
                 if out.utf8.count >= 1 << 16 { sink(out); out = "" }
             }
         }
+        out += "\nReach: per domain, the domains it can send a message to in one hop (a channel) and in any\n"
+        out += "number of hops (relayed along channels: the transitive closure; `argus paths` shows the chains)\n"
+        reachSummary(audit) { line in
+            out += line
+            if out.utf8.count >= 1 << 16 { sink(out); out = "" }
+        }
         sink(out)
+    }
+
+    /// "  a1: 1 hop: netvm, dom0; any: netvm, dom0, uivm" per domain, summarised like channels
+    /// ("every domain but …") when a list is most of the domains.
+    static func reachSummary(_ audit: ArgoAudit, _ line: (String) -> Void) {
+        let d = audit.system.domains
+        let closure = ChannelGraph(audit).closure()
+        func list(_ reached: [Int], of i: Int) -> String {
+            if reached.isEmpty { return "none" }
+            if reached.count == d.count { return "every domain (itself included)" }
+            func name(_ k: Int) -> String { k == i ? "itself" : d[k].name }
+            if reached.count * 2 > d.count {
+                let set = Set(reached)
+                return "every domain but " + (0..<d.count).filter { !set.contains($0) }.map(name).joined(separator: ", ")
+            }
+            return reached.map(name).joined(separator: ", ")
+        }
+        for i in 0..<d.count {
+            let direct = (0..<d.count).filter { audit.has(.channel, i, $0) }
+            let any = closure[i]
+            let tail = direct.isEmpty ? "any: none" : any == direct ? "any: the same" : "any: \(list(any, of: i))"
+            line("  \(d[i].name): 1 hop: \(list(direct, of: i)); \(tail)\n")
+        }
     }
 
     /// One line per source domain: the domains it has a channel to, or, when that is most of
@@ -175,6 +204,18 @@ public enum AuditRenderer {
             w.raw(", \"argo\": \(audit.domains[i].argo), \"register_any_source\": \(audit.domains[i].registerAnySource)")
             if let t = dom.target { w.raw(", \"target\": "); w.string(t) }
             w.raw("}")
+        }
+        // Additive: what each domain reaches in one hop (channels) and in any number of hops.
+        let closure = ChannelGraph(audit).closure()
+        let quotedNames = d.map { JSONStreamWriter.quoted($0.name) }
+        w.raw(d.isEmpty ? "],\n  \"reach\": [" : "\n  ],\n  \"reach\": [")
+        for i in 0..<d.count {
+            w.raw(i == 0 ? "\n    {\"domain\": " : ",\n    {\"domain\": "); w.raw(quotedNames[i])
+            w.raw(", \"one_hop\": [")
+            w.raw((0..<d.count).filter { audit.has(.channel, i, $0) }.map { quotedNames[$0] }.joined(separator: ", "))
+            w.raw("], \"any_hops\": [")
+            w.raw(closure[i].map { quotedNames[$0] }.joined(separator: ", "))
+            w.raw("]}")
         }
         w.raw(d.isEmpty ? "],\n  \"pairs\": [" : "\n  ],\n  \"pairs\": [")
         var first = true

@@ -47,11 +47,11 @@ public struct AuditDiff: Sendable, Equatable {
         }
 
         for i in names.indices {
-            for flow in AuditFlowName.allCases where flow.isPerDomain { compare(flow, i, nil) }
+            for flow in AuditFlowName.auditFlows where flow.isPerDomain { compare(flow, i, nil) }
         }
         for i in names.indices {
             for j in names.indices {
-                for flow in AuditFlowName.allCases where !flow.isPerDomain { compare(flow, i, j) }
+                for flow in AuditFlowName.auditFlows where !flow.isPerDomain { compare(flow, i, j) }
             }
         }
         self.changes = changes

@@ -1,11 +1,17 @@
 /// A flow of the audit, by the name the CLI, the rules file and the JSON outputs use.
 ///
 /// `argo` and `register_any_source` belong to one domain; the other four to an ordered pair.
+/// `path` (rules files only) is derived from the audit: a chain of channels, `A -> X -> ... -> B`,
+/// along which a message can be relayed (docs/PATHS.md).
 public enum AuditFlowName: String, Sendable, CaseIterable, Codable, Comparable {
     case argo
     case registerAnySource = "register_any_source"
     case registerSingleSource = "register_single_source"
     case send, notify, channel
+    case path
+
+    /// The six flows the audit itself computes (not `path`).
+    public static let auditFlows: [AuditFlowName] = [.argo, .registerAnySource, .registerSingleSource, .send, .notify, .channel]
 
     /// True for `argo` and `register_any_source`, which have no target domain.
     public var isPerDomain: Bool { self == .argo || self == .registerAnySource }
@@ -27,6 +33,9 @@ extension ArgoAudit {
         switch flow {
         case .argo: return domains[i].argo
         case .registerAnySource: return domains[i].registerAnySource
+        case .path:
+            guard let j else { return false }
+            return ChannelGraph(self).distances(from: i)[j] != nil
         default:
             guard let j, let pair = flow.pairFlow else { return false }
             return has(pair, i, j)

@@ -40,12 +40,15 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
     public static func < (a: CalendarDate, b: CalendarDate) -> Bool { (a.year, a.month, a.day) < (b.year, b.month, b.day) }
 }
 
-/// Which domains a rule is about: `*`, a domain name, `type:NAME` or `attr:NAME`.
+/// Which domains a rule is about: `*`, a domain name, `type:NAME`, `attr:NAME`, `role:NAME` or
+/// `user:NAME` (the last four name the policy, so they also work without a system file).
 public enum DomainSelector: Sendable, Hashable, Codable, CustomStringConvertible {
     case any
     case domain(String)
     case type(String)
     case attribute(String)
+    case role(String)
+    case user(String)
 
     /// Parses the selector syntax; nil for an empty name or an unknown `kind:` prefix.
     public init?(parsing text: String) {
@@ -56,6 +59,8 @@ public enum DomainSelector: Sendable, Hashable, Codable, CustomStringConvertible
             switch kind {
             case "type": self = .type(name)
             case "attr": self = .attribute(name)
+            case "role": self = .role(name)
+            case "user": self = .user(name)
             default: return nil
             }
             return
@@ -70,7 +75,15 @@ public enum DomainSelector: Sendable, Hashable, Codable, CustomStringConvertible
         case .domain(let name): name
         case .type(let name): "type:\(name)"
         case .attribute(let name): "attr:\(name)"
+        case .role(let name): "role:\(name)"
+        case .user(let name): "user:\(name)"
         }
+    }
+
+    /// Whether the selector names a domain of a system file (not the policy).
+    public var isDomainName: Bool {
+        if case .domain = self { return true }
+        return false
     }
 }
 
@@ -83,6 +96,8 @@ public struct CheckRule: Sendable, Hashable, Codable {
     /// nil for per-domain flows (`argo`, `register_any_source`).
     public var to: DomainSelector?
     public var flow: AuditFlowName
+    /// `path` rules only: the most hops a path may take (nil: any number).
+    public var maxHops: Int?
     public var reason: String?
     /// Exemptions only: the last day the exemption holds.
     public var until: CalendarDate?
@@ -94,7 +109,7 @@ public struct CheckRule: Sendable, Hashable, Codable {
 
     /// "never type:guest_t -> dom0 channel".
     public var summary: String {
-        "\(kind.rawValue) \(from)\(to.map { " -> \($0)" } ?? "") \(flow.rawValue)"
+        "\(kind.rawValue) \(from)\(to.map { " -> \($0)" } ?? "") \(flow.rawValue)" + (maxHops.map { " (at most \($0) hops)" } ?? "")
     }
 
     /// An exemption past its date (`until` is the last valid day).
@@ -148,9 +163,12 @@ public struct CheckRulesFile: Sendable, Equatable {
         return CheckRulesFile(path: doc.path, rules: rules)
     }
 
+    /// The largest `max_hops` a rule may give.
+    public static let maxHopsLimit = 64
+
     static func parseRule(_ t: TOMLTable, kind: CheckRule.Kind, index: Int, in doc: TOMLDocument) throws(InputError) -> CheckRule {
         let name = kind.rawValue
-        var allowed: Set<String> = ["from", "to", "flow", "reason"]
+        var allowed: Set<String> = ["from", "to", "flow", "reason", "max_hops"]
         if kind == .exempt { allowed.insert("until") }
         try doc.checkKeys(t, allowed: allowed, name: name, index: index)
         // A rule is named by its header's line; a selector by its value's line and column.
@@ -166,7 +184,7 @@ public struct CheckRulesFile: Sendable, Equatable {
         }
         func selector(_ key: String, _ text: String) throws(InputError) -> DomainSelector {
             guard let s = DomainSelector(parsing: text) else {
-                throw doc.error("bad selector '\(text)' in '\(key)' (expected a domain name, type:NAME, attr:NAME or *)",
+                throw doc.error("bad selector '\(text)' in '\(key)' (expected a domain name, type:NAME, attr:NAME, role:NAME, user:NAME or *)",
                                 table: name, index: index, key: key)
             }
             return s
@@ -185,6 +203,16 @@ public struct CheckRulesFile: Sendable, Equatable {
         } else if !flow.isPerDomain {
             throw doc.error("[[\(name)]] needs 'to' for flow '\(flow.rawValue)'", table: name, index: index)
         }
+        var maxHops: Int?
+        if let hops = try doc.int(t, "max_hops", in: name, index: index) {
+            guard flow == .path else {
+                throw doc.error("'max_hops' belongs to flow 'path' only", table: name, index: index, key: "max_hops")
+            }
+            guard (1...Self.maxHopsLimit).contains(hops) else {
+                throw doc.error("'max_hops' must be between 1 and \(Self.maxHopsLimit), not \(hops)", table: name, index: index, key: "max_hops")
+            }
+            maxHops = hops
+        }
         let reason = try doc.text(t, "reason", in: name, index: index)
         if kind == .exempt, reason == nil {
             throw doc.error("[[exempt]] needs a 'reason'", table: name, index: index)
@@ -198,7 +226,7 @@ public struct CheckRulesFile: Sendable, Equatable {
             }
             until = date
         }
-        return CheckRule(kind: kind, from: from, to: to, flow: flow, reason: reason, until: until,
+        return CheckRule(kind: kind, from: from, to: to, flow: flow, maxHops: maxHops, reason: reason, until: until,
                          location: location(""), fromLocation: location("from"), toLocation: to == nil ? nil : location("to"))
     }
 }

@@ -19,12 +19,31 @@ public struct CheckFinding: Sendable, Equatable, Codable {
     /// The hooks that make the flow hold (forbidden) or fail (missing), from the audit's
     /// explainer, with their rules and denial reasons.
     public var explanation: [HookExplanation]
+    /// `path` rules: the domains of the path found (forbidden), first to last.
+    public var path: [String]?
+    /// Without a system file: a system file (TOML) that `argus audit` confirms, showing the
+    /// flow (forbidden) or its absence (missing).
+    public var counterexample: String?
+    /// Said after the message: the path, or how the counterexample was chosen.
+    public var note: String?
+
+    public init(kind: Kind, rule: CheckRule, instance: FlowInstance?, explanation: [HookExplanation],
+                path: [String]? = nil, counterexample: String? = nil, note: String? = nil) {
+        self.kind = kind
+        self.rule = rule
+        self.instance = instance
+        self.explanation = explanation
+        self.path = path
+        self.counterexample = counterexample
+        self.note = note
+    }
 
     /// "a1 -> dom0 has channel" and the like, without the rule.
     public var message: String {
+        let suffix = note.map { " (\($0))" } ?? ""
         switch kind {
-        case .forbiddenFlow: return "\(instance!.description) is allowed"
-        case .missingFlow: return "\(instance!.description) is not allowed"
+        case .forbiddenFlow: return "\(instance!.description) is allowed" + suffix
+        case .missingFlow: return "\(instance!.description) is not allowed" + suffix
         case .expiredExemption: return "\(rule.summary) expired on \(rule.until!) (the last day it held)"
         }
     }
@@ -37,6 +56,11 @@ public struct CheckFinding: Sendable, Equatable, Codable {
 public struct ExemptedFinding: Sendable, Equatable, Codable {
     public var finding: CheckFinding
     public var exemption: CheckRule
+
+    public init(finding: CheckFinding, exemption: CheckRule) {
+        self.finding = finding
+        self.exemption = exemption
+    }
 }
 
 /// The outcome of `argus check`: findings as values, before any formatting.
@@ -54,6 +78,18 @@ public struct CheckReport: Sendable, Equatable {
     public var unusedExemptions: [CheckRule]
     /// Whether a baseline policy was given.
     public var hasBaseline: Bool
+
+    public init(rulesFile: String, today: CalendarDate, rules: [CheckRule], violations: [CheckFinding], exempted: [ExemptedFinding],
+                baselineSuppressed: [CheckFinding], unusedExemptions: [CheckRule], hasBaseline: Bool) {
+        self.rulesFile = rulesFile
+        self.today = today
+        self.rules = rules
+        self.violations = violations
+        self.exempted = exempted
+        self.baselineSuppressed = baselineSuppressed
+        self.unusedExemptions = unusedExemptions
+        self.hasBaseline = hasBaseline
+    }
 
     public var passed: Bool { violations.isEmpty }
 }
@@ -74,16 +110,35 @@ public struct PolicyCheck: Sendable {
     public func run(_ system: ResolvedSystem, baseline: ResolvedSystem? = nil) throws(InputError) -> CheckReport {
         let audit = ArgoAudit(system)
         let explainer = Explainer(system)
+        var paths = PathCache(audit)
         var found: [CheckFinding] = []
+        let names = system.domains.map(\.name)
         for rule in rules.flowRules {
             for instance in try Self.instances(of: rule, in: system, strict: true) {
+                let flowInstance = FlowInstance(source: names[instance.source], target: instance.target.map { names[$0] }, flow: rule.flow)
+                let kind: CheckFinding.Kind = rule.kind == .never ? .forbiddenFlow : .missingFlow
+                if rule.flow == .path, let j = instance.target {
+                    let route = paths.shortest(instance.source, j, maxHops: rule.maxHops)
+                    guard (route != nil) == (rule.kind == .never) else { continue }
+                    if let route {
+                        // Each hop's channel, by the hooks that make it hold.
+                        let chain = zip(route, route.dropFirst()).flatMap { u, v in explainer.explain(flow: "channel", u, v).filter(\.allowed) }
+                        let shown = route.map { names[$0] }
+                        found.append(CheckFinding(kind: kind, rule: rule, instance: flowInstance, explanation: chain, path: shown,
+                                                  note: shown.joined(separator: " -> ")))
+                    } else {
+                        let within = rule.maxHops.map { " within \($0) hops" } ?? ""
+                        found.append(CheckFinding(kind: kind, rule: rule, instance: flowInstance,
+                                                  explanation: explainer.explain(flow: "channel", instance.source, j).filter { !$0.allowed },
+                                                  note: "no chain of channels\(within); the direct channel's denied hooks follow"))
+                    }
+                    continue
+                }
                 let holds = audit.holds(rule.flow, instance.source, instance.target)
                 guard holds == (rule.kind == .never) else { continue }
                 let chain = explainer.explain(flow: rule.flow.rawValue, instance.source, instance.target)
                 found.append(CheckFinding(
-                    kind: rule.kind == .never ? .forbiddenFlow : .missingFlow, rule: rule,
-                    instance: FlowInstance(source: system.domains[instance.source].name,
-                                           target: instance.target.map { system.domains[$0].name }, flow: rule.flow),
+                    kind: kind, rule: rule, instance: flowInstance,
                     // The hooks that decide it: the allowed ones for a flow that holds, the denied ones otherwise.
                     explanation: chain.filter { $0.allowed == holds }))
             }
@@ -127,10 +182,14 @@ public struct PolicyCheck: Sendable {
     /// Keys of every never/must finding under `system`, exemptions not applied.
     static func findingKeys(rules: CheckRulesFile, in system: ResolvedSystem) -> [String] {
         let audit = ArgoAudit(system)
+        var paths = PathCache(audit)
         var keys: [String] = []
         for rule in rules.flowRules {
             let instances = (try? instances(of: rule, in: system, strict: false)) ?? []
-            for instance in instances where audit.holds(rule.flow, instance.source, instance.target) == (rule.kind == .never) {
+            for instance in instances {
+                let holds = if rule.flow == .path, let j = instance.target { paths.shortest(instance.source, j, maxHops: rule.maxHops) != nil }
+                    else { audit.holds(rule.flow, instance.source, instance.target) }
+                guard holds == (rule.kind == .never) else { continue }
                 let flow = FlowInstance(source: system.domains[instance.source].name,
                                         target: instance.target.map { system.domains[$0].name }, flow: rule.flow)
                 keys.append("\(rule.location)|\(flow.description)")
@@ -173,8 +232,31 @@ public struct PolicyCheck: Sendable {
                 guard let t = labelType(i) else { return false }
                 return policy.image.typeAttributeMap[Int(t) - 1].contains(value)
             }
+        case .role(let name):
+            guard let value = policy.roleValue(name) else { try fail("unknown role '\(name)' in the policy") }
+            matched = system.domains.indices.filter { system.table.context(of: system.sids[$0])?.role == value }
+        case .user(let name):
+            guard let value = policy.userValue(name) else { try fail("unknown user '\(name)' in the policy") }
+            matched = system.domains.indices.filter { system.table.context(of: system.sids[$0])?.user == value }
         }
         if matched.isEmpty && strict { try fail("selector '\(selector)' matches no domain of \(system.inventory.path)") }
         return matched
+    }
+}
+
+/// Shortest paths over an audit's channels, one search per source and hop limit.
+struct PathCache {
+    let graph: ChannelGraph
+    private var searched: [String: [Int?]] = [:]
+
+    init(_ audit: ArgoAudit) { graph = ChannelGraph(audit) }
+
+    /// A shortest path from `i` to `j` (nodes, both ends) within `maxHops`, nil when none.
+    mutating func shortest(_ i: Int, _ j: Int, maxHops: Int?) -> [Int]? {
+        let key = "\(i)/\(maxHops ?? 0)"
+        let dist = searched[key] ?? graph.distances(from: i, maxHops: maxHops)
+        searched[key] = dist
+        guard dist[j] != nil else { return nil }
+        return graph.shortestPaths(from: i, to: j, maxHops: maxHops, limit: 1).paths.first
     }
 }

@@ -28,7 +28,8 @@ public struct NeverRules: Sendable {
     public static func load(_ path: String, system: ResolvedSystem) throws(InputError) -> NeverRules {
         let file = try CheckRulesFile.load(path)
         var rules: [Rule] = []
-        for rule in file.rules where rule.kind == .never {
+        // A path rule is about chains of channels, which one log record cannot break alone.
+        for rule in file.rules where rule.kind == .never && rule.flow != .path {
             _ = try PolicyCheck.domains(matching: rule.from, at: rule.fromLocation, in: system, strict: false)
             if let to = rule.to, let at = rule.toLocation {
                 _ = try PolicyCheck.domains(matching: to, at: at, in: system, strict: false)
@@ -51,6 +52,12 @@ public struct NeverRules: Sendable {
             guard let k = system.index(ofDomain: name) else { return false }
             if k == domain { return true }
             return system.table.context(of: system.sids[k])?.type == type
+        case .role(let name):
+            guard let domain, let r = policy.roleValue(name) else { return false }
+            return system.table.context(of: system.sids[domain])?.role == r
+        case .user(let name):
+            guard let domain, let u = policy.userValue(name) else { return false }
+            return system.table.context(of: system.sids[domain])?.user == u
         }
     }
 
