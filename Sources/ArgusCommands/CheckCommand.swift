@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArgusAnalysis
+import ArgusProcesses
 import ArgusExposure
 import ArgusPaths
 import Flask
@@ -105,7 +106,13 @@ public struct CheckCommand: ContextualCommand {
             baseline = try DiffCommand.resolve(baselinePolicy, side: "baseline", loader: loader,
                                                inventory: system.inventory, booleans: options.booleanValues())
         }
-        let report = try PolicyCheck(rules: rules, today: date).run(system, baseline: baseline)
+        // Processes only matter to service rules: a domain's SELinux policy is read only then.
+        let needsProcesses = rules.rules.contains { $0.flow == .service }
+            && system.domains.contains { $0.selinuxPolicy != nil }
+        let processes = try needsProcesses ? ProcessAudit(ServiceAudit(ArgoAudit(system))) : nil
+        let baselineProcesses = try needsProcesses ? baseline.map { b throws(InputError) in try ProcessAudit(ServiceAudit(ArgoAudit(b))) } : nil
+        let report = try PolicyCheck(rules: rules, today: date).run(system, baseline: baseline, processes: processes,
+                                                                    baselineProcesses: baselineProcesses)
         return CheckRun(policy: policy.policy, systemFile: options.systemFile, baselinePolicy: baselinePolicy, report: report,
                         xen: system.profile, xenBasis: system.inventory.profileBasis)
     }

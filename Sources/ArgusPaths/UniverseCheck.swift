@@ -43,6 +43,10 @@ public struct UniverseCheck {
     }
 
     public func run(_ table: ExposureFlowTable, baseline: ExposureFlowTable? = nil) throws(InputError) -> CheckReport {
+        // Services are rings a system file declares: there are none without one.
+        if let rule = rules.rules.first(where: { $0.flow == .service }) {
+            throw InputError("flow 'service' needs --system (services are the rings a system file declares)", at: rule.location)
+        }
         let universe = table.universe
         struct Exemption { var rule: CheckRule; var from: Set<Int>; var to: Set<Int>? }
         var active: [Exemption] = []

@@ -119,3 +119,14 @@ public struct ProcessAudit: Sendable {
         return dp.decisions.processes.indices.filter { dp.uses[$0].mayReceive }.map { dp.decisions.processes[$0].typeName }
     }
 }
+
+extension ProcessAudit: ProcessGate {
+    public func maySend(domain i: Int, process: String) -> Bool? {
+        guard let dp = domains[i], let p = dp.index(of: process) else { return nil }
+        return dp.uses[p].maySend
+    }
+
+    public func hasReceiver(domain j: Int) -> Bool {
+        receiversOf(j).map { !$0.isEmpty } ?? true
+    }
+}

@@ -167,7 +167,7 @@ import FoundationXML
         ("[[never]]\nfrom = \"attr:tenant_a_t\"\nto = \"dom0\"\nflow = \"send\"\n", "2:8: error: 'tenant_a_t' is a type, not an attribute: write type:tenant_a_t"),
         ("[[never]]\nfrom = \"type:tenant_guest\"\nto = \"dom0\"\nflow = \"send\"\n", "2:8: error: 'tenant_guest' is an attribute: write attr:tenant_guest"),
         ("[[must]]\nfrom = \"type:xen_t\"\nto = \"dom0\"\nflow = \"send\"\n", "2:8: error: selector 'type:xen_t' matches no domain of SYSTEM"),
-        ("[[never]]\nfrom = \"a1\"\nto = \"dom0\"\nflow = \"talk\"\n", "4:8: error: unknown flow 'talk' (expected one of: argo, register_any_source, register_single_source, send, notify, channel, path)"),
+        ("[[never]]\nfrom = \"a1\"\nto = \"dom0\"\nflow = \"talk\"\n", "4:8: error: unknown flow 'talk' (expected one of: argo, register_any_source, register_single_source, send, notify, channel, path, service)"),
         ("[[never]]\nfrom = \"a1\"\nto = \"dom0\"\nflow = \"send\"\nwhy = \"typo\"\n", "5:1: error: unknown key 'why' in [never] (expected one of: flow, from, max_hops, reason, to)"),
         ("[[never]]\nfrom = \"a1\"\nflow = \"send\"\n", "1:1: error: [[never]] needs 'to' for flow 'send'"),
         ("[[never]]\nfrom = \"a1\"\nto = \"dom0\"\nflow = \"argo\"\n", "3:6: error: flow 'argo' belongs to one domain: drop 'to'"),

@@ -36,6 +36,10 @@ import TestSupport
         case "rules/universe.toml":
             // Without a system file: every valid label; the example policy breaks it on purpose.
             return (["check", policy, "--rules", path, "--xen", "head"], [1])
+        case "rules/openxt-services.toml":
+            // Port-level rules over the OpenXT example (one deliberate finding: exit 1).
+            return (["check", Fixtures.root.appendingPathComponent("policy/openxt").path, "--system",
+                     examples.appendingPathComponent("openxt/system.toml").path, "--rules", path], [1])
         case _ where relative.hasPrefix("rules/") && relative.hasSuffix(".toml"):
             return (["check", policy, "--system", system, "--rules", path], [0, 1])
         case "openxt/dom0-selinux/policy.conf", "openxt/dom0-selinux/file_contexts":

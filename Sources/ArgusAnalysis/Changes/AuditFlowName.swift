@@ -9,6 +9,9 @@ public enum AuditFlowName: String, Sendable, CaseIterable, Codable, Comparable {
     case registerSingleSource = "register_single_source"
     case send, notify, channel
     case path
+    /// A message from the source lands in a service (a ring at a port, `[[domain.ring]]`):
+    /// the services audit, OpenXT's firewall included (docs/FIREWALL.md). Inventories only.
+    case service
 
     /// The six flows the audit itself computes (not `path`).
     public static let auditFlows: [AuditFlowName] = [.argo, .registerAnySource, .registerSingleSource, .send, .notify, .channel]
@@ -33,6 +36,8 @@ extension ArgoAudit {
         switch flow {
         case .argo: return domains[i].argo
         case .registerAnySource: return domains[i].registerAnySource
+        case .service:
+            return false  // over services, not domains: PolicyCheck asks ServiceAudit
         case .path:
             guard let j else { return false }
             return ChannelGraph(self).distances(from: i)[j] != nil

@@ -98,6 +98,12 @@ public struct CheckRule: Sendable, Hashable, Codable {
     public var flow: AuditFlowName
     /// `path` rules only: the most hops a path may take (nil: any number).
     public var maxHops: Int?
+    /// `service` rules only: the sender's source port (`from = "dom0:12222"`), the service's
+    /// port (`to = "dom0:5555"`; nil: every ring of the matched domains) and a process type of
+    /// the sending domain's SELinux policy (`from = "dom0/proc:argo_input_sender_t"`).
+    public var fromPort: UInt32? = nil
+    public var toPort: UInt32? = nil
+    public var fromProcess: String? = nil
     public var reason: String?
     /// Exemptions only: the last day the exemption holds.
     public var until: CalendarDate?
@@ -109,7 +115,9 @@ public struct CheckRule: Sendable, Hashable, Codable {
 
     /// "never type:guest_t -> dom0 channel".
     public var summary: String {
-        "\(kind.rawValue) \(from)\(to.map { " -> \($0)" } ?? "") \(flow.rawValue)" + (maxHops.map { " (at most \($0) hops)" } ?? "")
+        let source = "\(from)" + (fromProcess.map { "/proc:\($0)" } ?? "") + (fromPort.map { ":\($0)" } ?? "")
+        let target = to.map { " -> \($0)" + (toPort.map { ":\($0)" } ?? "") } ?? ""
+        return "\(kind.rawValue) \(source)\(target) \(flow.rawValue)" + (maxHops.map { " (at most \($0) hops)" } ?? "")
     }
 
     /// An exemption past its date (`until` is the last valid day).
@@ -193,13 +201,44 @@ public struct CheckRulesFile: Sendable, Equatable {
         guard let flow = AuditFlowName(rawValue: flowText) else {
             throw doc.error("unknown flow '\(flowText)' (expected one of: \(AuditFlowName.listForErrors))", table: name, index: index, key: "flow")
         }
-        let from = try selector("from", try required("from"))
+        // `service` endpoints: SELECTOR[/proc:TYPE][:PORT] (from), SELECTOR[:PORT] (to).
+        func endpoint(_ key: String, _ text: String) throws(InputError) -> (DomainSelector, String?, UInt32?) {
+            var rest = Substring(text)
+            var port: UInt32?
+            if let colon = rest.lastIndex(of: ":"), colon != rest.startIndex {
+                let tail = rest[rest.index(after: colon)...]
+                if !tail.isEmpty, tail.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                    guard flow == .service else {
+                        throw doc.error("a port in '\(key)' belongs to flow 'service' only", table: name, index: index, key: key)
+                    }
+                    guard let p = UInt32(tail) else {
+                        throw doc.error("port \(tail) in '\(key)' is out of range (0 to 4294967295)", table: name, index: index, key: key)
+                    }
+                    port = p
+                    rest = rest[..<colon]
+                }
+            }
+            var process: String?
+            if let slash = rest.range(of: "/proc:") {
+                guard key == "from", flow == .service else {
+                    throw doc.error("a process ('/proc:TYPE') belongs to 'from' of flow 'service' only", table: name, index: index, key: key)
+                }
+                process = String(rest[slash.upperBound...])
+                guard !process!.isEmpty, !process!.contains(":"), !process!.contains("/") else {
+                    throw doc.error("bad process type in '\(text)'", table: name, index: index, key: key)
+                }
+                rest = rest[..<slash.lowerBound]
+            }
+            return (try selector(key, String(rest)), process, port)
+        }
+        let (from, fromProcess, fromPort) = try endpoint("from", try required("from"))
         var to: DomainSelector?
+        var toPort: UInt32?
         if let toText = try doc.string(t, "to", in: name, index: index) {
             guard !flow.isPerDomain else {
                 throw doc.error("flow '\(flow.rawValue)' belongs to one domain: drop 'to'", table: name, index: index, key: "to")
             }
-            to = try selector("to", toText)
+            (to, _, toPort) = try endpoint("to", toText)
         } else if !flow.isPerDomain {
             throw doc.error("[[\(name)]] needs 'to' for flow '\(flow.rawValue)'", table: name, index: index)
         }
@@ -226,7 +265,11 @@ public struct CheckRulesFile: Sendable, Equatable {
             }
             until = date
         }
-        return CheckRule(kind: kind, from: from, to: to, flow: flow, maxHops: maxHops, reason: reason, until: until,
-                         location: location(""), fromLocation: location("from"), toLocation: to == nil ? nil : location("to"))
+        var rule = CheckRule(kind: kind, from: from, to: to, flow: flow, maxHops: maxHops, reason: reason, until: until,
+                             location: location(""), fromLocation: location("from"), toLocation: to == nil ? nil : location("to"))
+        rule.fromPort = fromPort
+        rule.toPort = toPort
+        rule.fromProcess = fromProcess
+        return rule
     }
 }

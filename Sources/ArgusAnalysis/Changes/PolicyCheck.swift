@@ -107,13 +107,29 @@ public struct PolicyCheck: Sendable {
     /// Runs the gate. Selectors are resolved against `system` strictly (an unknown name or a
     /// selector matching no domain is an `InputError` at the rule's line); against `baseline`
     /// leniently (a type the old policy lacks just matches nothing there, so nothing is forgiven).
-    public func run(_ system: ResolvedSystem, baseline: ResolvedSystem? = nil) throws(InputError) -> CheckReport {
+    /// `processes` answers `service` rules that name a process (`from = "dom0/proc:TYPE"`).
+    public func run(_ system: ResolvedSystem, baseline: ResolvedSystem? = nil, processes: (any ProcessGate)? = nil,
+                    baselineProcesses: (any ProcessGate)? = nil) throws(InputError) -> CheckReport {
         let audit = ArgoAudit(system)
         let explainer = Explainer(system)
         var paths = PathCache(audit)
         var found: [CheckFinding] = []
         let names = system.domains.map(\.name)
+        var serviceAudits: [UInt32?: ServiceAudit] = [:]
         for rule in rules.flowRules {
+            if rule.flow == .service {
+                let services = serviceAudits[rule.fromPort] ?? ServiceAudit(audit, sourcePort: rule.fromPort)
+                serviceAudits[rule.fromPort] = services
+                for (i, s) in try Self.serviceInstances(of: rule, in: services, strict: true) {
+                    let holds = try Self.serviceHolds(rule, i, s, services: services, processes: processes, strict: true)
+                    guard holds == (rule.kind == .never) else { continue }
+                    let instance = FlowInstance(source: Self.serviceSource(rule, names[i]), target: ServiceRenderer.name(services, s), flow: .service)
+                    found.append(CheckFinding(kind: rule.kind == .never ? .forbiddenFlow : .missingFlow, rule: rule, instance: instance,
+                                              explanation: explainer.explain(flow: "send", i, services.services[s].domain).filter { $0.allowed == holds },
+                                              note: ServiceRenderer.reason(services, services.reach(sender: i, service: s))))
+                }
+                continue
+            }
             for instance in try Self.instances(of: rule, in: system, strict: true) {
                 let flowInstance = FlowInstance(source: names[instance.source], target: instance.target.map { names[$0] }, flow: rule.flow)
                 let kind: CheckFinding.Kind = rule.kind == .never ? .forbiddenFlow : .missingFlow
@@ -150,9 +166,17 @@ public struct PolicyCheck: Sendable {
         var expired: [CheckFinding] = []
         var remaining = found
         for exemption in rules.exemptions {
-            let covered = Set(try Self.instances(of: exemption, in: system, strict: true).map {
-                FlowInstance(source: system.domains[$0.source].name, target: $0.target.map { system.domains[$0].name }, flow: exemption.flow)
-            })
+            let covered: Set<FlowInstance>
+            if exemption.flow == .service {
+                let services = ServiceAudit(audit, sourcePort: exemption.fromPort)
+                covered = Set(try Self.serviceInstances(of: exemption, in: services, strict: true).map {
+                    FlowInstance(source: Self.serviceSource(exemption, names[$0.source]), target: ServiceRenderer.name(services, $0.service), flow: .service)
+                })
+            } else {
+                covered = Set(try Self.instances(of: exemption, in: system, strict: true).map {
+                    FlowInstance(source: system.domains[$0.source].name, target: $0.target.map { system.domains[$0].name }, flow: exemption.flow)
+                })
+            }
             if exemption.isExpired(on: today) {
                 expired.append(CheckFinding(kind: .expiredExemption, rule: exemption, instance: nil, explanation: []))
                 continue
@@ -170,7 +194,7 @@ public struct PolicyCheck: Sendable {
         // Baseline: forgive what the old policy already broke (never an expired exemption).
         var suppressed: [CheckFinding] = []
         if let baseline {
-            let oldKeys = Set(Self.findingKeys(rules: rules, in: baseline))
+            let oldKeys = Set(Self.findingKeys(rules: rules, in: baseline, processes: baselineProcesses))
             suppressed = remaining.filter { oldKeys.contains($0.baselineKey) }
             remaining.removeAll { oldKeys.contains($0.baselineKey) }
         }
@@ -180,11 +204,21 @@ public struct PolicyCheck: Sendable {
     }
 
     /// Keys of every never/must finding under `system`, exemptions not applied.
-    static func findingKeys(rules: CheckRulesFile, in system: ResolvedSystem) -> [String] {
+    static func findingKeys(rules: CheckRulesFile, in system: ResolvedSystem, processes: (any ProcessGate)? = nil) -> [String] {
         let audit = ArgoAudit(system)
         var paths = PathCache(audit)
         var keys: [String] = []
         for rule in rules.flowRules {
+            if rule.flow == .service {
+                let services = ServiceAudit(audit, sourcePort: rule.fromPort)
+                for (i, s) in (try? serviceInstances(of: rule, in: services, strict: false)) ?? [] {
+                    let holds = (try? serviceHolds(rule, i, s, services: services, processes: processes, strict: false)) ?? false
+                    guard holds == (rule.kind == .never) else { continue }
+                    let flow = FlowInstance(source: serviceSource(rule, system.domains[i].name), target: ServiceRenderer.name(services, s), flow: .service)
+                    keys.append("\(rule.location)|\(flow.description)")
+                }
+                continue
+            }
             let instances = (try? instances(of: rule, in: system, strict: false)) ?? []
             for instance in instances {
                 let holds = if rule.flow == .path, let j = instance.target { paths.shortest(instance.source, j, maxHops: rule.maxHops) != nil }

@@ -28,8 +28,9 @@ public struct NeverRules: Sendable {
     public static func load(_ path: String, system: ResolvedSystem) throws(InputError) -> NeverRules {
         let file = try CheckRulesFile.load(path)
         var rules: [Rule] = []
-        // A path rule is about chains of channels, which one log record cannot break alone.
-        for rule in file.rules where rule.kind == .never && rule.flow != .path {
+        // A path rule is about chains of channels, which one log record cannot break alone; a
+        // service rule about ports, which AVC records do not carry.
+        for rule in file.rules where rule.kind == .never && rule.flow != .path && rule.flow != .service {
             _ = try PolicyCheck.domains(matching: rule.from, at: rule.fromLocation, in: system, strict: false)
             if let to = rule.to, let at = rule.toLocation {
                 _ = try PolicyCheck.domains(matching: to, at: at, in: system, strict: false)
