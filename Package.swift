@@ -98,11 +98,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ArgusExposureTests",
-            dependencies: ["ArgusExposure", "ArgusPaths", "ArgusCommands", "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "Sepol", "XenProfile", "TestSupport"]
+            dependencies: ["ArgusExposure", "ArgusPaths", "ArgusCommands", "ArgusAnalysis", "ArgoEngine", "DecisionTable", "Flask", "Sepol", "XenProfile", "TestSupport", "CommandTestSupport"]
         ),
-        .testTarget(name: "ArgusFirewallTests", dependencies: ["ArgusFirewall", "ArgoEngine", "ArgusAnalysis", "ArgusCommands", "Flask", "XenProfile", "TestSupport"]),
-        .testTarget(name: "ArgusProcessesTests", dependencies: ["ArgusCommands", "TestSupport"]),
-        .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "XenProfile", "TestSupport"]),
+        .testTarget(name: "ArgusFirewallTests", dependencies: ["ArgusFirewall", "ArgoEngine", "ArgusAnalysis", "ArgusCommands", "Flask", "XenProfile", "TestSupport", "CommandTestSupport"]),
+        .testTarget(name: "ArgusProcessesTests", dependencies: ["ArgusCommands", "TestSupport", "CommandTestSupport"]),
+        .testTarget(name: "ArgusCommandsTests", dependencies: ["ArgusCommands", "ArgusAnalysis", "XenProfile", "TestSupport", "CommandTestSupport"]),
         // TOMLKit (toml++) only as a second opinion on valid documents; see TOMLReader.
         .testTarget(name: "TOMLReaderTests", dependencies: ["TOMLReader", "ArgusAnalysis", "TestSupport", "TOMLKit"]),
         // <xen/argo.h> from libxen-dev, for the engine's ABI test only.
@@ -113,6 +113,8 @@ let package = Package(
         ),
         // Seeded Xen policies for tests and benchmarks (compiled with checkpolicy).
         .target(name: "PolicyGenerator", dependencies: ["Flask"], path: "Tests/PolicyGenerator"),
+        // `runArgus` (commands in-process) and `relativePaths`, for every suite that runs commands.
+        .target(name: "CommandTestSupport", dependencies: ["ArgusCommands", "TestSupport"], path: "Tests/CommandTestSupport"),
         .target(name: "TestSupport", dependencies: ["Flask", "DecisionTable", "Sepol", "PolicyGenerator"], path: "Tests/TestSupport"),
     ]
 )

@@ -1,19 +1,8 @@
+import CommandTestSupport
 import Foundation
 import Testing
 import ArgusCommands
 import TestSupport
-
-/// Runs `argus` in-process and returns (status, stdout, stderr).
-func runArgus(_ arguments: [String]) -> (status: Int32, out: String, err: String) {
-    let out = CapturedOutput(), err = CapturedOutput()
-    let status = CommandRunner.run(arguments, in: CommandContext(standardOutput: out, standardError: err))
-    return (status, out.text, err.text)
-}
-
-/// Paths in outputs are made relative to the package root so golden files do not depend on it.
-func relativePaths(_ text: String) -> String {
-    text.replacingOccurrences(of: Fixtures.root.path + "/", with: "")
-}
 
 /// Golden files for `argus policy info` and every `argus audit` format on the example system.
 @Suite(.serialized) struct AuditGoldenTests {

@@ -1,4 +1,5 @@
 import ArgoEngine
+import CommandTestSupport
 import Foundation
 import Testing
 @testable import ArgusAnalysis

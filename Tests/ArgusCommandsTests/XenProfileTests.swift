@@ -1,6 +1,7 @@
 import ArgusAnalysis
 import ArgusCommands
 import Flask
+import CommandTestSupport
 import Foundation
 import Sepol
 import Testing

@@ -4,20 +4,10 @@ import ArgusCommands
 import ArgusExposure
 import DecisionTable
 import Flask
+import CommandTestSupport
 import Foundation
 import Testing
 import TestSupport
-
-/// Runs `argus` in-process and returns (status, stdout, stderr).
-func runArgus(_ arguments: [String]) -> (status: Int32, out: String, err: String) {
-    let out = CapturedOutput(), err = CapturedOutput()
-    let status = CommandRunner.run(arguments, in: CommandContext(standardOutput: out, standardError: err))
-    return (status, out.text, err.text)
-}
-
-func relativePaths(_ text: String) -> String {
-    text.replacingOccurrences(of: Fixtures.root.path + "/", with: "")
-}
 
 /// Small generated policies with every feature exposure must get right.
 struct ExposureCase: CustomTestStringConvertible, Sendable {

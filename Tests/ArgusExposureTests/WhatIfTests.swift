@@ -3,6 +3,7 @@ import ArgusAnalysis
 import ArgusExposure
 import DecisionTable
 import Flask
+import CommandTestSupport
 import Foundation
 import Testing
 import TestSupport

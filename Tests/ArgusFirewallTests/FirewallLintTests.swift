@@ -1,3 +1,4 @@
+import CommandTestSupport
 import ArgusAnalysis
 import Flask
 import TestSupport

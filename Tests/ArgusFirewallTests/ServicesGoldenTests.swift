@@ -1,17 +1,8 @@
 import ArgusCommands
+import CommandTestSupport
 import Foundation
 import TestSupport
 import Testing
-
-func runArgus(_ arguments: [String]) -> (status: Int32, out: String, err: String) {
-    let out = CapturedOutput(), err = CapturedOutput()
-    let status = CommandRunner.run(arguments, in: CommandContext(standardOutput: out, standardError: err))
-    return (status, out.text, err.text)
-}
-
-func relativePaths(_ text: String) -> String {
-    text.replacingOccurrences(of: Fixtures.root.path + "/", with: "")
-}
 
 /// Goldens for the services outputs on the OpenXT example, and the firewall's input errors.
 @Suite(.serialized) struct ServicesGoldenTests {
