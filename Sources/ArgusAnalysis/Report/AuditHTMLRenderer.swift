@@ -87,6 +87,7 @@ public enum AuditHTMLRenderer {
 
         for section in sections { out += section }
         // Cards.
+        let closure = ChannelGraph(audit).closure()
         out += "<section><h2>Domains</h2><div class=\"cards\">\n"
         for (i, dom) in d.enumerated() {
             let flows = audit.domains[i]
@@ -99,6 +100,9 @@ public enum AuditHTMLRenderer {
             if let target = dom.target { out += "<dt>device model of</dt><dd>\(e(target))</dd>" }
             out += "<dt>sends to</dt><dd>\(outgoing.isEmpty ? "—" : outgoing.joined(separator: ", "))</dd>"
             out += "<dt>hears from</dt><dd>\(incoming.isEmpty ? "—" : incoming.joined(separator: ", "))</dd>"
+            // Relayed along channels: the transitive closure (`argus paths` shows the chains).
+            let relayed = closure[i].filter { $0 != i && !audit.has(.channel, i, $0) }.map { e(d[$0].name) }
+            out += "<dt>relayed to</dt><dd>\(relayed.isEmpty ? "—" : relayed.joined(separator: ", "))</dd>"
             if audit.has(.channel, i, i) { out += "<dt>itself</dt><dd>channel to itself</dd>" }
             out += "</dl></div>\n"
         }
