@@ -210,4 +210,22 @@ import TestSupport
             #expect(sim.err.hasPrefix(dir.appendingPathComponent("g.cfg").path + ":3:17: error: domain 'g' is built with init_seclabel"), "\(sim.err)")
         }
     }
+
+    /// `build_label` in a hand-written [[domain]] is init_seclabel without an xl config.
+    @Test func buildLabelWrittenByHand() throws {
+        let files = [
+            "s.toml": "[boot]\ncmdline = \"argo=1 xsm=flask\"\n" + Self.dom0
+                + "[[domain]]\nname = \"g\"\ndomid = 3\nlabel = \"tenant_a_u:vm_r:tenant_a_t\"\nbuild_label = \"system_u:system_r:dm_dom_t\"\n",
+        ]
+        try withFiles(files) { dir in
+            let path = dir.appendingPathComponent("s.toml").path
+            let json = runArgus(["audit", policy, "--system", path, "--format", "json"])
+            #expect(json.status == 0 && json.out.contains(#""label": "tenant_a_u:vm_r:tenant_a_t", "build_label": "system_u:system_r:dm_dom_t", "argo": false"#), "\(json.out)")
+            // Without it the same domain has Argo state: the key decides.
+            let without = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "build_label = \"system_u:system_r:dm_dom_t\"\n", with: "")
+            try without.write(toFile: path, atomically: true, encoding: .utf8)
+            let plain = runArgus(["audit", policy, "--system", path, "--format", "json"])
+            #expect(plain.out.contains(#""label": "tenant_a_u:vm_r:tenant_a_t", "argo": true"#), "\(plain.out)")
+        }
+    }
 }

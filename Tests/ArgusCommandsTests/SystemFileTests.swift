@@ -74,7 +74,7 @@ import XenProfile
             let out = dir.appendingPathComponent("audit.json").path
             let r = runArgus(["audit", Fixtures.examplePolicyPath, "--system", path, "--format", "json", "-o", out])
             #expect(r.status == 2)
-            #expect(r.err == "\(path):5:1: error: unknown key 'typo' in [domain] (expected one of: argo_devices, argo_firewall_rules, created_before_policy, domid, file_contexts, label, name, privileged, ring, seamless, selinux_policy, stubdom, target, uuid, vm_type, xl)\n")
+            #expect(r.err == "\(path):5:1: error: unknown key 'typo' in [domain] (expected one of: argo_devices, argo_firewall_rules, build_label, created_before_policy, domid, file_contexts, label, name, privileged, ring, seamless, selinux_policy, stubdom, target, uuid, vm_type, xl)\n")
             #expect(!FileManager.default.fileExists(atPath: out), "no partial output file on error")
             #expect(runArgus(["audit", Fixtures.examplePolicyPath, "--system", Fixtures.exampleSystemPath, "--bool", "nosuch=true"]).status == 2)
             #expect(runArgus(["audit", Fixtures.examplePolicyPath, "--system", Fixtures.exampleSystemPath, "--bool", "x"]).status == 2)

@@ -216,7 +216,7 @@ public struct SystemInventory: Sendable, Equatable {
         for (i, t) in tables.enumerated() {
             try doc.checkKeys(t, allowed: ["name", "domid", "label", "privileged", "target", "xl", "created_before_policy",
                                            "uuid", "vm_type", "stubdom", "seamless", "argo_firewall_rules", "ring",
-                                           "selinux_policy", "file_contexts", "argo_devices"],
+                                           "selinux_policy", "file_contexts", "argo_devices", "build_label"],
                               name: "domain", index: i)
             var name = try doc.string(t, "name", in: "domain", index: i)
             let label = try doc.string(t, "label", in: "domain", index: i)
@@ -261,6 +261,11 @@ public struct SystemInventory: Sendable, Equatable {
                 createdBeforePolicy: beforePolicy ?? (domid == 0)
             )
             if let config { spec.apply(config, labelGiven: label != nil) }
+            // `build_label`: xl's init_seclabel written by hand (it wins over the config's).
+            if let build = try doc.string(t, "build_label", in: "domain", index: i) {
+                spec.buildLabel = build
+                spec.buildLabelLocation = doc.location(table: "domain", index: i, key: "build_label")
+            }
             try readOpenXTKeys(doc, t, index: i, into: &spec)
             try readGuestPolicyKeys(doc, t, index: i, baseDirectory: baseDirectory, into: &spec)
             domains.append(spec)
