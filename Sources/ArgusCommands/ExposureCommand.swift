@@ -21,14 +21,14 @@ public struct ExposureCommand: ContextualCommand {
             domains. See docs/EXPOSURE.md.
             """
     )
-    public enum Format: String, CaseIterable, Sendable { case text, json, csv }
+    public enum Format: String, CaseIterable, Sendable { case text, json, csv, html }
 
     @OptionGroup public var policy: PolicyOptions
     @Option(name: .customLong("bool"), help: ArgumentHelp(
         "Fix a policy boolean instead of enumerating it (repeatable).", valueName: "name=true|false"))
     public var booleans: [String] = []
     /// Checked by `run` so that a bad value is one `error:` line and exit 2, like other bad input.
-    @Option(help: ArgumentHelp("Output format: text, json or csv.", valueName: "format")) public var format: String = "text"
+    @Option(help: ArgumentHelp("Output format: text, json, csv or html (the heat map by type; not with --system).", valueName: "format")) public var format: String = "text"
     @Option(name: .customLong("system"), help: ArgumentHelp(
         "What-if: for each domain of this system file, which labels a new domain could carry and reach it, or be reached by it.",
         valueName: "file"))
@@ -45,8 +45,9 @@ public struct ExposureCommand: ContextualCommand {
 
     public func run(in context: CommandContext) throws {
         guard let format = Format(rawValue: format) else {
-            throw InputError("unknown format '\(self.format)' (expected text, json or csv)")
+            throw InputError("unknown format '\(self.format)' (expected text, json, csv or html)")
         }
+        if format == .html && systemFile != nil { throw InputError("html is the exposure matrix: not with --system", option: "--format") }
         let fixed = try booleanValues()
         var inventory = try systemFile.map { path throws(InputError) in try SystemInventory.load(path) }
         let selected = try xen.select(policyPath: policy.policy, flaskDirectory: policy.flaskDirectory,
@@ -60,7 +61,7 @@ public struct ExposureCommand: ContextualCommand {
             text = switch format {
             case .text: WhatIfRenderer.text(report)
             case .json: WhatIfRenderer.json(report)
-            case .csv: WhatIfRenderer.csv(report)
+            case .csv, .html: WhatIfRenderer.csv(report)
             }
         } else {
             let report = try Exposure.analyse(policy: loaded, booleans: fixed)
@@ -68,6 +69,7 @@ public struct ExposureCommand: ContextualCommand {
             case .text: ExposureRenderer.text(report)
             case .json: ExposureRenderer.json(report)
             case .csv: ExposureRenderer.csv(report)
+            case .html: ExposureHTMLRenderer.render(report, xenLine: XenProfileJSON.textLine(selected.profile, basis: selected.basis))
             }
         }
         // Every answer names the Xen it is for: a header line (text), a `xen` object (JSON).

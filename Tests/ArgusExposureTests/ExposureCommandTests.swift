@@ -11,12 +11,26 @@ import TestSupport
         #expect(Golden.files(under: "exposure").count >= 3, "golden files missing")
     }
 
-    @Test(arguments: ["text", "json", "csv"])
+    @Test(arguments: ["text", "json", "csv", "html"])
     func exampleGoldens(format: String) {
         let r = runArgus(["exposure", policy, "--format", format, "--xen", "head"])
         #expect(r.status == 0, "\(r.err)")
         #expect(r.err.isEmpty)
         Golden.expectMatch(relativePaths(r.out), golden: "exposure/example.\(format == "text" ? "txt" : format)")
+    }
+
+    /// The HTML page agrees with the JSON cell by cell (A / C / never), and is refused with --system.
+    @Test func htmlAgreesWithJSON() throws {
+        let html = runArgus(["exposure", policy, "--format", "html", "--xen", "head"]).out
+        let csv = runArgus(["exposure", policy, "--format", "csv", "--xen", "head"]).out
+        let conditional = csv.split(separator: "\n").filter { $0.split(separator: ",").count > 3 && $0.contains(",conditional,") }
+        let always = csv.split(separator: "\n").filter { $0.contains(",always,") }
+        // notify is not drawn (it is send): count the CSV rows of the other flows.
+        func count(_ rows: [Substring]) -> Int { rows.filter { !$0.contains(",notify,") }.count }
+        #expect(html.components(separatedBy: "<td class=\"conditional\"").count - 1 == count(conditional))
+        #expect(html.components(separatedBy: "<td class=\"always\"").count - 1 == count(always))
+        let refused = runArgus(["exposure", policy, "--format", "html", "--system", Fixtures.exampleSystemPath, "--xen", "head"])
+        #expect(refused.status == 2)
     }
 
     /// The headline facts of the example policy, stated independently of the goldens.
@@ -59,7 +73,7 @@ import TestSupport
     }
 
     @Test(arguments: [
-        (["--format", "xml"], "error: unknown format 'xml' (expected text, json or csv)"),
+        (["--format", "xml"], "error: unknown format 'xml' (expected text, json, csv or html)"),
         (["--bool", "nosuch=true"], "POLICY: error: unknown boolean 'nosuch' in the policy"),
         (["--bool", "tenant_argo_to_ui"], "option --bool: error: takes NAME=true|false, not 'tenant_argo_to_ui'"),
         (["--bool", "tenant_argo_to_ui=maybe"], "option --bool: error: tenant_argo_to_ui: expected true or false, not 'maybe'"),
