@@ -111,6 +111,8 @@ final class ArgoDomainState {
     /// The same rings by (aport, partner), for lookups; the buckets keep Xen's order.
     @exclusivity(unchecked) private var table = RingTable()
 
+    deinit { table.deallocate() }
+
     @inline(__always)
     func findRing(_ id: RingID) -> Ring? {
         guard let ring = table.find(aport: id.aport, partner: id.partner), ring.id == id else { return nil }
