@@ -15,7 +15,7 @@ enum TrafficBenchmarks {
         var configuration = TrafficConfiguration()
         configuration.seed = 1
         configuration.messages = messages
-        configuration.domains = 1000
+        configuration.domains = Int(ProcessInfo.processInfo.environment["TRAFFIC_DOMAINS"] ?? "") ?? 1000
         configuration.ringsPerDomain = 128
         configuration.ringSize = 8128
         configuration.sizes = [16, 256, 4096]

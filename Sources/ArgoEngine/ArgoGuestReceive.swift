@@ -130,40 +130,54 @@ extension ArgoHypervisor {
 
 /// A receiver's direct view of one of its rings: the page addresses resolved
 /// once, for an allocation-free read loop. Obtain with ``ArgoGuest/reader(for:)``.
+///
+/// What every read needs (the ring's length, the header page, whether the pages are
+/// consecutive) is held in the value itself: with thousands of rings, each array the read
+/// loop had to open first was a cache miss per read.
 public struct ArgoRingReader {
     public let record: GuestRingRecord
     let pages: [UnsafeMutableRawPointer]
     /// Keeps the pages alive while the reader exists.
     let owners: [GuestPage]
+    /// The header page (the ring's memory when `contiguous`).
+    let header: UnsafeMutableRawPointer?
+    let length: UInt32
+    /// The reader holds every page the ring's length needs.
+    let complete: Bool
     /// The pages are consecutive in host memory: payloads never need gathering
     /// unless they wrap.
     let contiguous: Bool
-    /// Reused for payloads that wrap or cross pages.
-    var gatherBuffer: [UInt8] = []
 
     init(record: GuestRingRecord, pages: [UnsafeMutableRawPointer], owners: [GuestPage]) {
         self.record = record
         self.pages = pages
         self.owners = owners
+        header = pages.first
+        length = record.length
+        complete = record.length >= ArgoABI.minRingLength && pages.count == Int(ArgoABI.pagesForRing(length: record.length))
         contiguous = pages.indices.dropFirst().allSatisfy { pages[$0] == pages[$0 - 1] + ArgoABI.pageSize }
     }
 
+    /// The host address of ring byte `at` (header included); `at` is below the ring's size.
+    @inline(__always)
+    private func address(_ at: Int) -> UnsafeMutableRawPointer {
+        contiguous ? header.unsafelyUnwrapped.advanced(by: at) : pages[at >> 12].advanced(by: at & 0xFFF)
+    }
+
     /// Hands each message's source, type and payload to `body`, then publishes
-    /// rx_ptr. A payload that wraps or crosses a page is gathered into a reused
+    /// rx_ptr. A payload that wraps or crosses a page is gathered into a scratch
     /// buffer. Stops at a corrupt header; sanitises a bogus rx_ptr as Xen
     /// reads it. Returns the number of messages consumed. Does not call notify.
     @discardableResult
     public mutating func consume(_ body: (ArgoAddress, UInt32, UnsafeRawBufferPointer) -> Void) -> Int {
-        let length = record.length
-        guard length >= ArgoABI.minRingLength, pages.count == Int(ArgoABI.pagesForRing(length: length)) else { return 0 }
-        let header = pages[0]
+        guard complete, let header else { return 0 }
+        let length = self.length
         var rx = ArgoABI.roundUpToSlot(UInt32(littleEndian: header.loadUnaligned(as: UInt32.self)))
         if rx >= length { rx = 0 }
         let tx = UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
         var consumed = 0
         while rx != tx, consumed <= Int(length / 16) {
-            let at = Int(rx) + 64
-            let base = pages[at >> 12].advanced(by: at & 0xFFF)   // a header never straddles: slots are 16-aligned
+            let base = address(Int(rx) + 64)   // a header never straddles: slots are 16-aligned
             let total = UInt32(littleEndian: base.loadUnaligned(as: UInt32.self))
             guard total >= 16, total <= length - 16 else { break }
             let source = ArgoAddress(aport: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
@@ -175,23 +189,22 @@ public struct ArgoRingReader {
             if start >= Int(length) { start -= Int(length) }
             let startAddress = start + 64
             if start + payloadLength <= Int(length), contiguous || (startAddress & 0xFFF) + payloadLength <= 4096 {
-                let pointer = contiguous ? header.advanced(by: startAddress)
-                                         : pages[startAddress >> 12].advanced(by: startAddress & 0xFFF)
-                body(source, type, UnsafeRawBufferPointer(start: pointer, count: payloadLength))
+                body(source, type, UnsafeRawBufferPointer(start: address(startAddress), count: payloadLength))
             } else {
-                if gatherBuffer.count < payloadLength { gatherBuffer = [UInt8](repeating: 0, count: payloadLength) }
-                gatherBuffer.withUnsafeMutableBytes { buffer in
+                // Scratch for this payload only: a buffer kept per reader would hold a page of
+                // host memory for every ring that ever saw a wrapped message.
+                withUnsafeTemporaryAllocation(byteCount: payloadLength, alignment: 16) { buffer in
                     var done = 0
                     var offset = start
                     while done < payloadLength {
-                        let address = offset + 64
-                        let chunk = min(payloadLength - done, 4096 - (address & 0xFFF), Int(length) - offset)
-                        buffer.baseAddress!.advanced(by: done).copyMemory(from: pages[address >> 12].advanced(by: address & 0xFFF),
+                        let at = offset + 64
+                        let chunk = min(payloadLength - done, 4096 - (at & 0xFFF), Int(length) - offset)
+                        buffer.baseAddress!.advanced(by: done).copyMemory(from: pages[at >> 12].advanced(by: at & 0xFFF),
                                                                           byteCount: chunk)
                         done += chunk
                         offset = (offset + chunk) % Int(length)
                     }
-                    body(source, type, UnsafeRawBufferPointer(rebasing: buffer[0 ..< payloadLength]))
+                    body(source, type, UnsafeRawBufferPointer(buffer))
                 }
             }
             let next = UInt64(rx) + UInt64(ArgoABI.roundUpToSlot(total))

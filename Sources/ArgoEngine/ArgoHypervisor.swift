@@ -53,7 +53,7 @@ public final class ArgoHypervisor {
     /// Live domains, indexed by domid (ordinary domids only).
     @exclusivity(unchecked) var domainTable: ContiguousArray<Domain?>
     /// AVC cache: decisions by (source SID, target SID), updated on permissive grants.
-    var avcCache: [AVCKey: FlaskDecision] = [:]
+    @exclusivity(unchecked) var avcCache = AVCCache()
     /// AVC records in console order.
     public private(set) var auditLog: [AVCRecord] = []
     /// Other console lines Xen prints that Argus models (OpenXT's firewall), in order.
@@ -73,11 +73,6 @@ public final class ArgoHypervisor {
     /// Guest drivers handed out by `guest(_:)`.
     var guests: [UInt16: ArgoGuest] = [:]
     @exclusivity(unchecked) public internal(set) var statistics = ArgoStatistics()
-
-    struct AVCKey: Hashable {
-        var source: UInt32
-        var target: UInt32
-    }
 
     /// The XSM module without its payload, for the hot paths.
     enum XSMKind { case dummy, silo, flask }

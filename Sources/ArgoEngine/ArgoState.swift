@@ -64,8 +64,14 @@ final class Ring {
             pointers = pages.map(\.bytes)
             let consecutive = pointers.indices.dropFirst().allSatisfy { pointers[$0] == pointers[$0 - 1] + ArgoABI.pageSize }
             contiguousBase = consecutive ? pointers.first : nil
+            headerPage = pointers.first
+            mappedPageCount = pointers.count
         }
     }
+    /// The first mapped page (the ring header), nil when none is mapped.
+    @exclusivity(unchecked) private(set) var headerPage: UnsafeMutableRawPointer?
+    /// `pointers.count`, kept beside the pointer so the send path needs not open the array.
+    @exclusivity(unchecked) private(set) var mappedPageCount = 0
     /// The ring's memory when its pages are consecutive in host memory (one copy per write).
     @exclusivity(unchecked) private(set) var contiguousBase: UnsafeMutableRawPointer?
     /// The pages' addresses, for the copy loops.
@@ -77,24 +83,24 @@ final class Ring {
 
     /// The guest's rx_ptr as it stands in the ring header right now.
     @inline(__always)
-    var guestRxPtr: UInt32 { UInt32(littleEndian: pointers[0].loadUnaligned(as: UInt32.self)) }
+    var guestRxPtr: UInt32 { UInt32(littleEndian: headerPage!.loadUnaligned(as: UInt32.self)) }
 
     /// The tx_ptr as it stands in the ring header right now.
     @inline(__always)
-    var guestTxPtr: UInt32 { UInt32(littleEndian: pointers[0].loadUnaligned(fromByteOffset: 4, as: UInt32.self)) }
+    var guestTxPtr: UInt32 { UInt32(littleEndian: headerPage!.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) }
 
     /// `update_tx_ptr`: the private copy and the guest-visible header.
     @inline(__always)
     func publishTxPtr(_ value: UInt32) {
         txPtr = value
-        pointers[0].storeBytes(of: value.littleEndian, toByteOffset: 4, as: UInt32.self)
+        headerPage!.storeBytes(of: value.littleEndian, toByteOffset: 4, as: UInt32.self)
     }
 }
 
 /// A domain's Argo state (`struct argo_domain`).
 final class ArgoDomainState {
     /// Rings this domain registered, by bucket; each bucket list head first.
-    @exclusivity(unchecked) var ringBuckets: [[Ring]] = Array(repeating: [], count: 32)
+    @exclusivity(unchecked) private(set) var ringBuckets: [[Ring]] = Array(repeating: [], count: 32)
     /// Rings counted against the 128 limit (leaks on re-registration, as upstream).
     var ringCount: UInt32 = 0
     /// Single-sender rings of other domains that name this domain as partner.
@@ -102,29 +108,31 @@ final class ArgoDomainState {
     /// This domain's waits on other domains' wildcard rings, head first.
     var wildcardWaits: [PendingWait] = []
 
-    /// The last ring `findRing` returned: senders usually hit the same ring again.
-    /// Cleared whenever a ring is unlinked.
-    @exclusivity(unchecked) private var lastFound: Ring?
+    /// The same rings by (aport, partner), for lookups; the buckets keep Xen's order.
+    @exclusivity(unchecked) private var table = RingTable()
 
+    deinit { table.deallocate() }
+
+    @inline(__always)
     func findRing(_ id: RingID) -> Ring? {
-        if let last = lastFound, last.id == id { return last }
-        for ring in ringBuckets[id.bucket] where ring.id == id {
-            lastFound = ring
-            return ring
-        }
-        return nil
+        guard let ring = table.find(aport: id.aport, partner: id.partner), ring.id == id else { return nil }
+        return ring
     }
 
     /// `find_ring_info_by_match`: the unicast ring for `sender`, else the wildcard ring.
+    @inline(__always)
     func findRing(owner: UInt16, aport: UInt32, sender: UInt16) -> Ring? {
         if let ring = findRing(RingID(owner: owner, aport: aport, partner: sender)) { return ring }
         return findRing(RingID(owner: owner, aport: aport, partner: ArgoABI.domidAny))
     }
 
-    func insertRing(_ ring: Ring) { ringBuckets[ring.id.bucket].insert(ring, at: 0) }
+    func insertRing(_ ring: Ring) {
+        ringBuckets[ring.id.bucket].insert(ring, at: 0)
+        table.insert(ring)
+    }
 
     func unlinkRing(_ ring: Ring) {
-        if lastFound === ring { lastFound = nil }
+        table.remove(ring)
         let bucket = ring.id.bucket
         if let index = ringBuckets[bucket].firstIndex(where: { $0 === ring }) {
             ringBuckets[bucket].remove(at: index)

@@ -18,11 +18,10 @@ public enum GuestFrameKind: Sendable, Hashable {
 }
 
 /// Host memory backing one or more consecutive guest pages, allocated on first use (a page
-/// nobody wrote to reads as zeros and costs nothing). `calloc` leaves large blocks to the
-/// kernel's zero pages, so even a backed block costs only the pages really touched.
+/// nobody wrote to reads as zeros and costs nothing). The pages come from ``PageArena``:
+/// page-aligned, zero-filled, and resident only once touched.
 final class PageBlock {
     private(set) var base: UnsafeMutableRawPointer?
-    private var allocation: UnsafeMutableRawPointer?
     let pageCount: Int
 
     init(pageCount: Int) { self.pageCount = pageCount }
@@ -30,32 +29,17 @@ final class PageBlock {
     var isBacked: Bool { base != nil }
 
     /// The block's memory, allocating it (zero-filled, page-aligned like real guest pages, so
-    /// ring slots sit on the same cache-line offsets) on the first call. A single page is
-    /// allocated when it is written, so it is touched at once; a larger block comes from
-    /// `calloc`, whose untouched pages stay the kernel's zero pages.
+    /// ring slots sit on the same cache-line offsets) on the first call.
     func backing() -> UnsafeMutableRawPointer {
         if let base { return base }
-        let bytes = pageCount * ArgoABI.pageSize
-        if pageCount == 1 {
-            var memory: UnsafeMutableRawPointer?
-            guard posix_memalign(&memory, ArgoABI.pageSize, bytes) == 0, let memory else {
-                fatalError("out of host memory backing a guest page")
-            }
-            memory.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
-            allocation = memory
-            base = memory
-            return memory
-        }
-        guard let memory = calloc(1, bytes + ArgoABI.pageSize) else {
-            fatalError("out of host memory backing \(pageCount) guest pages")
-        }
-        allocation = memory
-        let aligned = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: memory) + ArgoABI.pageSize - 1) & ~(ArgoABI.pageSize - 1))!
-        base = aligned
-        return aligned
+        let memory = PageArena.shared.allocate(pages: pageCount)
+        base = memory
+        return memory
     }
 
-    deinit { free(allocation) }
+    deinit {
+        if let base { PageArena.shared.release(base, pages: pageCount) }
+    }
 }
 
 /// One 4 KiB guest page: its memory is allocated on the first write (or when the hypervisor
@@ -87,9 +71,24 @@ final class GuestPage {
 /// these. Reads and writes that touch an unpopulated (or MMIO) frame fail with EFAULT
 /// after copying whatever came before the hole, as Xen's `copy_*_guest` does.
 public final class GuestMemory {
-    private var pages: [UInt64: GuestPage] = [:]
+    private var pages: [UInt64: GuestPage] = [:] {
+        didSet { lastFrame = nil }
+    }
+    /// The page the last lookup found: copies and typed loads and stores mostly stay on one
+    /// page (hypercall arguments, a ring header), so this saves a dictionary lookup per copy.
+    /// Cleared whenever `pages` changes.
+    private var lastFrame: (gfn: UInt64, page: GuestPage)?
 
     public init() {}
+
+    /// The page backing `gfn`, through the one-entry cache.
+    @inline(__always)
+    private func lookup(_ gfn: UInt64) -> GuestPage? {
+        if let lastFrame, lastFrame.gfn == gfn { return lastFrame.page }
+        guard let page = pages[gfn] else { return nil }
+        lastFrame = (gfn, page)
+        return page
+    }
 
     /// Populates `gfn` (zero-filled) if it is not already; returns false if it was.
     @discardableResult
@@ -123,7 +122,7 @@ public final class GuestMemory {
     public var populatedFrames: [UInt64] { pages.keys.sorted() }
 
     @usableFromInline
-    func page(_ gfn: UInt64) -> GuestPage? { pages[gfn] }
+    func page(_ gfn: UInt64) -> GuestPage? { lookup(gfn) }
 
     /// Copies guest bytes at `address` into `destination`. Throws EFAULT at the
     /// first unpopulated frame (bytes before it are copied).
@@ -132,7 +131,7 @@ public final class GuestMemory {
         var done = 0
         let total = destination.count
         while done < total {
-            guard let page = pages[address >> 12], page.kind != .mmio else { throw .EFAULT }
+            guard let page = lookup(address >> 12), page.kind != .mmio else { throw .EFAULT }
             let offset = Int(address & 0xFFF)
             let chunk = min(ArgoABI.pageSize - offset, total - done)
             if let bytes = page.bytesIfBacked {
@@ -155,7 +154,7 @@ public final class GuestMemory {
         var done = 0
         let total = source.count
         while done < total {
-            guard let page = pages[address >> 12], page.kind != .mmio else { throw .EFAULT }
+            guard let page = lookup(address >> 12), page.kind != .mmio else { throw .EFAULT }
             let offset = Int(address & 0xFFF)
             let chunk = min(ArgoABI.pageSize - offset, total - done)
             if !(byHypervisor && page.kind == .readOnly) {
@@ -178,7 +177,7 @@ public final class GuestMemory {
         var address = address
         var done = 0
         while done < count {
-            guard let page = pages[address >> 12], page.kind != .mmio else { throw .EFAULT }
+            guard let page = lookup(address >> 12), page.kind != .mmio else { throw .EFAULT }
             let offset = Int(address & 0xFFF)
             let chunk = min(ArgoABI.pageSize - offset, count - done)
             page.bytesIfBacked?.advanced(by: offset).initializeMemory(as: UInt8.self, repeating: 0, count: chunk)

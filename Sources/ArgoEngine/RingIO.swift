@@ -47,7 +47,7 @@ extension ArgoHypervisor {
     @inline(__always)
     func sanitizedPointers(_ ring: Ring) throws(XenErrno) -> (rx: UInt32, tx: UInt32) {
         // get_rx_ptr refuses a ring whose pages are not all there.
-        guard !ring.pointers.isEmpty, ring.pointers.count >= ring.requiredPageCount else {
+        guard ring.mappedPageCount != 0, ring.mappedPageCount >= ring.requiredPageCount else {
             throw .EINVAL
         }
         var rx = ArgoABI.roundUpToSlot(ring.guestRxPtr)
@@ -74,7 +74,7 @@ extension ArgoHypervisor {
         var remaining = count
         var done = 0
         guard UInt64(remaining) + UInt64(pageOffset) <= UInt64(ArgoABI.maxRingSize) else { throw .EFAULT }
-        if let base = ring.contiguousBase, Int(offset) + count <= ring.pointers.count * ArgoABI.pageSize {
+        if let base = ring.contiguousBase, Int(offset) + count <= ring.mappedPageCount * ArgoABI.pageSize {
             if count > 0 { try fill(base.advanced(by: Int(offset)), 0, count) }
             return
         }
@@ -108,8 +108,9 @@ extension ArgoHypervisor {
 
         // The header is one slot at a slot-aligned offset, so it never straddles a page.
         let headerOffset = Int(startTx) + ArgoABI.ringHeaderSize
-        guard headerOffset >> 12 < ring.pointers.count else { throw .ENOMEM }
-        let header = ring.pointers[headerOffset >> 12].advanced(by: headerOffset & 0xFFF)
+        guard headerOffset >> 12 < ring.mappedPageCount else { throw .ENOMEM }
+        let header = ring.contiguousBase?.advanced(by: headerOffset)
+            ?? ring.pointers[headerOffset >> 12].advanced(by: headerOffset & 0xFFF)
         header.storeBytes(of: (length &+ 16).littleEndian, as: UInt32.self)
         header.storeBytes(of: source.aport.littleEndian, toByteOffset: 4, as: UInt32.self)
         header.storeBytes(of: source.domainID.littleEndian, toByteOffset: 8, as: UInt16.self)

@@ -1,5 +1,13 @@
 import XenProfile
 
+/// The domains an AVC record would name, kept as domids until a record is written.
+enum AVCSubjects {
+    /// A check against `xen`: the current domain.
+    case current(UInt16)
+    /// A domain-pair check: the source and, when it differs, the target.
+    case pair(UInt16, UInt16?)
+}
+
 /// The four Argo XSM hooks, dispatched on the boot-time module.
 extension ArgoHypervisor {
     /// `xsm_argo_enable(d)`: `d` → `xen`, permission `enable`. `current` is the
@@ -9,7 +17,7 @@ extension ArgoHypervisor {
         guard xsmKind == .flask, case .flask(let decider, let mode) = settings.xsm else { return }
         try avcHasPermission(decider, mode, source: domain.sid, target: decider.xenSID,
                              requested: ArgoPermissions.enable.rawValue,
-                             subjects: currentSubject(current ?? ArgoABI.domidIdle), quiet: quiet)
+                             subjects: .current(current ?? ArgoABI.domidIdle), quiet: quiet)
     }
 
     /// `xsm_argo_register_any_source(d)`: `d` → `xen`, `register_any_source`.
@@ -17,7 +25,7 @@ extension ArgoHypervisor {
         guard case .flask(let decider, let mode) = settings.xsm else { return }
         try avcHasPermission(decider, mode, source: domain.sid, target: decider.xenSID,
                              requested: ArgoPermissions.registerAnySource.rawValue,
-                             subjects: currentSubject(domain.domid))
+                             subjects: .current(domain.domid))
     }
 
     /// `xsm_argo_register_single_source(d, t)`.
@@ -43,10 +51,9 @@ extension ArgoHypervisor {
             statistics.xsmRefusals += 1
             throw .EPERM
         case .flask(let decider, let mode):
-            let subjects = pairSubjects(domain.domid, other === domain ? nil : other.domid)
             try avcHasPermission(decider, mode, source: domain.sid,
                                  target: targetSID(decider, domain, other),
-                                 requested: requested, subjects: subjects)
+                                 requested: requested, subjects: .pair(domain.domid, other === domain ? nil : other.domid))
         }
     }
 
@@ -63,20 +70,20 @@ extension ArgoHypervisor {
     /// `avc_has_perm` for class argo with auditing, including the AVC cache
     /// update that makes a permissive denial log only once.
     func avcHasPermission(_ decider: any FlaskArgoDecider, _ mode: FlaskMode, source: UInt32, target: UInt32,
-                          requested: UInt32, subjects: String, quiet: Bool = false) throws(XenErrno) {
-        let key = AVCKey(source: source, target: target)
+                          requested: UInt32, subjects: AVCSubjects, quiet: Bool = false) throws(XenErrno) {
+        let slot = avcCache.slot(source: source, target: target)
         let decision: FlaskDecision
-        if let cached = avcCache[key] {
+        if let cached = avcCache.decision(at: slot) {
             decision = cached
         } else {
             decision = decider.argoDecision(source: source, target: target)
-            avcCache[key] = decision
+            avcCache.insert(decision, source: source, target: target, at: slot)
         }
         let denied = requested & ~decision.allowed
         var failure: XenErrno?
         if denied != 0 {
             if mode == .permissive || decision.permissiveSource {
-                avcCache[key]?.allowed |= requested
+                avcCache.grant(requested, source: source, target: target)
             } else {
                 failure = .EACCES
             }
@@ -89,7 +96,7 @@ extension ArgoHypervisor {
             audited = requested
         }
         if audited != 0 && !quiet {
-            appendAudit(AVCRecord(denied: denied != 0, permissions: audited, subjects: subjects,
+            appendAudit(AVCRecord(denied: denied != 0, permissions: audited, subjects: subjectText(subjects),
                                   sourceSID: source, targetSID: target,
                                   sourceContext: decider.context(of: source),
                                   targetContext: decider.context(of: target)))
@@ -97,6 +104,15 @@ extension ArgoHypervisor {
         if let failure {
             statistics.xsmRefusals += 1
             throw failure
+        }
+    }
+
+    /// The text of `subjects`, made only when a record is written (checks are far more
+    /// frequent than records).
+    func subjectText(_ subjects: AVCSubjects) -> String {
+        switch subjects {
+        case .current(let domid): currentSubject(domid)
+        case .pair(let source, let target): pairSubjects(source, target)
         }
     }
 

@@ -10,15 +10,22 @@ public final class TrafficSimulator {
     public let configuration: TrafficConfiguration
     public let topology: TrafficTopology
     public let hypervisor: ArgoHypervisor
-    private var random: SeededRandom
-    private var report = TrafficReport()
+    // The loop below touches these for every message; it never holds an access to one across a
+    // call that could reach the same property (single-threaded, no callbacks into the simulator
+    // but `progress`), so the runtime's exclusivity tracking is switched off for them.
+    @exclusivity(unchecked) private var random: SeededRandom
+    @exclusivity(unchecked) private var report = TrafficReport()
 
     // Per ring (indexed as topology.rings).
+    /// Owner (domain index) and port of each ring, packed: the send loop picks rings at random,
+    /// and reading 8 bytes of a small array costs fewer cache misses than the planned ring.
+    private let ringTargets: [(owner: Int32, aport: UInt32)]
     private var registered: [Bool]
     private var readers: [ArgoRingReader?]
-    private var dirty: [Bool]
-    private var dirtyRings: [Int] = []
+    @exclusivity(unchecked) private var dirty: [Bool]
+    @exclusivity(unchecked) private var dirtyRings: [Int] = []
     // Per domain.
+    private let domids: [UInt16]
     private let slowReader: [Bool]
     private var waitedOn: [Bool]
     private var ringsByOwner: [[Int]]
@@ -41,6 +48,8 @@ public final class TrafficSimulator {
         hypervisor = ArgoHypervisor(settings: ArgoBootSettings(system.boot, profile: system.profile, decider: TableDecider(system: system)))
         if system.inventory.hasFirewall { hypervisor.installFirewall(system.inventory.firewall.ruleList().rules) }
         let rings = topology.rings.count, domains = topology.domains.count
+        ringTargets = topology.rings.map { (Int32($0.owner), $0.aport) }
+        domids = topology.domains.map(\.domid)
         registered = [Bool](repeating: false, count: rings)
         readers = [ArgoRingReader?](repeating: nil, count: rings)
         dirty = [Bool](repeating: false, count: rings)
@@ -118,7 +127,7 @@ public final class TrafficSimulator {
         let ringLength = Int(configuration.ringSize)
         var read = 0, bytes = 0
         for index in dirtyRings {
-            let owner = topology.rings[index].owner
+            let owner = Int(ringTargets[index].owner)
             if slowReader[owner] && readPasses % TrafficConfiguration.slowReadPasses != 0 {
                 kept.append(index)
                 continue
@@ -175,7 +184,8 @@ public final class TrafficSimulator {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(largest, 1), alignment: 16)
         defer { buffer.deallocate() }
         for i in 0..<largest { buffer[i] = UInt8(truncatingIfNeeded: i) }
-        let domains = topology.domains, rings = topology.rings, routes = topology.routes
+        let domains = topology.domains, routes = topology.routes, ringTargets = ringTargets, domids = domids
+        let ringCount = topology.rings.count
         let templates = topology.templateNames.count
         let total = configuration.messages
         let churnEvery = configuration.churnEvery
@@ -197,7 +207,7 @@ public final class TrafficSimulator {
             } else if routes.isEmpty || random.oneIn(TrafficConfiguration.strayOneIn) {
                 report.straySends += 1
                 sender = random.below(domains.count)
-                ringIndex = rings.isEmpty ? nil : random.below(rings.count)
+                ringIndex = ringCount == 0 ? nil : random.below(ringCount)
             } else {
                 let route = routes[random.below(routes.count)]
                 sender = route.sender
@@ -209,11 +219,11 @@ public final class TrafficSimulator {
             }
             let sizeIndex = random.below(sizes.count)
             let size = sizes[sizeIndex]
-            let from = domains[sender].domid
-            let owner = ringIndex.map { rings[$0].owner } ?? random.below(domains.count)
+            let from = domids[sender]
+            let target = ringIndex.map { ringTargets[$0] }
+            let owner = target.map { Int($0.owner) } ?? random.below(domains.count)
             let source = ArgoAddress(aport: 1, domainID: from)
-            let destination = ArgoAddress(aport: ringIndex.map { rings[$0].aport } ?? TrafficTopology.firstPort,
-                                          domainID: domains[owner].domid)
+            let destination = ArgoAddress(aport: target?.aport ?? TrafficTopology.firstPort, domainID: domids[owner])
             report.messagesAttempted += 1
             do throws(XenErrno) {
                 if message % TrafficConfiguration.hypercallOneIn == 0 {

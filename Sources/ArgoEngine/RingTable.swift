@@ -1,0 +1,102 @@
+/// A domain's rings by (aport, partner), for sendv's lookup (`find_ring_info`).
+///
+/// Xen walks one of 32 hash buckets; the engine keeps those buckets for everything whose
+/// order shows (notify, teardown, dumps) and finds rings here instead: one probe of a flat
+/// table, where a bucket walk read each ring object in turn (with 128 rings in a domain, a
+/// handful of cache misses per send). Open addressing, linear probing, at most half full,
+/// backward-shift deletion (no tombstones). Key and ring sit side by side in one manually
+/// allocated block, so a probe touches one cache line and no array header.
+///
+/// The table does not retain its rings: the buckets of the same `ArgoDomainState` do, and a
+/// ring leaves the table before it leaves its bucket. The owner calls ``deallocate()``.
+struct RingTable {
+    private struct Entry {
+        var key: UInt64
+        var ring: Unmanaged<Ring>?
+    }
+
+    private var entries: UnsafeMutablePointer<Entry>
+    private var mask: Int
+    private var count = 0
+
+    init() {
+        mask = 7
+        entries = Self.allocate(mask + 1)
+    }
+
+    private static func allocate(_ capacity: Int) -> UnsafeMutablePointer<Entry> {
+        let block = UnsafeMutablePointer<Entry>.allocate(capacity: capacity)
+        block.initialize(repeating: Entry(key: 0, ring: nil), count: capacity)
+        return block
+    }
+
+    func deallocate() { entries.deallocate() }
+
+    @inline(__always)
+    private static func key(aport: UInt32, partner: UInt16) -> UInt64 { UInt64(aport) << 16 | UInt64(partner) }
+
+    @inline(__always)
+    private static func home(_ key: UInt64, mask: Int) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    }
+
+    /// The ring registered as `(aport, partner)`, if any.
+    @inline(__always)
+    func find(aport: UInt32, partner: UInt16) -> Ring? {
+        let key = Self.key(aport: aport, partner: partner)
+        var index = Self.home(key, mask: mask)
+        while let ring = entries[index].ring {
+            if entries[index].key == key { return ring.takeUnretainedValue() }
+            index = (index + 1) & mask
+        }
+        return nil
+    }
+
+    /// Adds a ring whose id is not in the table.
+    mutating func insert(_ ring: Ring) {
+        if (count + 1) * 2 > mask + 1 { grow() }
+        place(Entry(key: Self.key(aport: ring.id.aport, partner: ring.id.partner), ring: .passUnretained(ring)))
+        count += 1
+    }
+
+    private func place(_ entry: Entry) {
+        var index = Self.home(entry.key, mask: mask)
+        while entries[index].ring != nil { index = (index + 1) & mask }
+        entries[index] = entry
+    }
+
+    /// Removes this ring object (nothing if the table holds another ring under its id).
+    mutating func remove(_ ring: Ring) {
+        let key = Self.key(aport: ring.id.aport, partner: ring.id.partner)
+        var index = Self.home(key, mask: mask)
+        while let found = entries[index].ring {
+            if found.toOpaque() == Unmanaged.passUnretained(ring).toOpaque() { break }
+            index = (index + 1) & mask
+        }
+        guard entries[index].ring != nil else { return }
+        entries[index].ring = nil
+        count -= 1
+        // Backward shift: move up every entry of the run that the hole would cut off.
+        var hole = index
+        var next = (index + 1) & mask
+        while entries[next].ring != nil {
+            let home = Self.home(entries[next].key, mask: mask)
+            // The entry stays if its home is in (hole, next], cyclically; else it fills the hole.
+            let stays = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
+            if !stays {
+                entries[hole] = entries[next]
+                entries[next].ring = nil
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        let old = entries, oldCapacity = mask + 1
+        mask = oldCapacity * 2 - 1
+        entries = Self.allocate(oldCapacity * 2)
+        for index in 0 ..< oldCapacity where old[index].ring != nil { place(old[index]) }
+        old.deallocate()
+    }
+}
