@@ -62,20 +62,15 @@ public struct DecisionTable: Sendable {
 
     struct SIDPair: Hashable { var deviceModel: UInt32; var target: UInt32 }
 
-    struct ClassMatrix: Sendable {
-        var tclass: UInt16
-        var rowOfSID: [Int32]
-        var rows: Int
-        var cells: [AccessVector]
-    }
-
     public var policy: Policy { evaluator.policy }
 
     /// How the later stages of a decision (constraints, the role check) are computed at build
     /// time. Both give the same table; `perPair` is the reference the tests compare against.
     public enum Evaluation: Sendable {
-        /// Constraints once per pair of equivalence classes (`ConstraintClasses`), the role
-        /// check once per role pair; the full path only for rows whose type has a bound.
+        /// A source row at a time (`ClassMatrixBuilder`): type enforcement once per source type,
+        /// constraints once per source class as bit sets over the target classes
+        /// (`ConstraintClasses`), the role check from a role-pair table, type bounds through the
+        /// rows with their types replaced by their bounds.
         case byEquivalenceClass
         /// `AccessEvaluator.compute` for every pair of rows.
         case perPair
@@ -123,10 +118,10 @@ public struct DecisionTable: Sendable {
             let m = buildMatrix(tclass: tclass, evaluation: evaluation)
             rowIndex += m.rowOfSID
             rowCount.append(m.rows)
-            if let packed = Self.pack(m.cells, permissions: evaluator.policy.securityClass(tclass).permissions.count) {
+            if m.bits != 0 {
                 cellBase.append(packedCells.count)
-                packedBits.append(packed.bits)
-                packedCells += packed.cells
+                packedBits.append(m.bits)
+                packedCells += m.packed
             } else {
                 cellBase.append(cells.count)
                 packedBits.append(0)
@@ -135,9 +130,17 @@ public struct DecisionTable: Sendable {
         }
     }
 
+    struct ClassMatrix {
+        var rowOfSID: [Int32]
+        var rows: Int
+        var cells: [AccessVector]
+        var packed: [UInt16]
+        var bits: Int
+    }
+
+    /// One class's matrix over the distinct rows of the SIDs in play.
     private func buildMatrix(tclass: UInt16, evaluation: Evaluation) -> ClassMatrix {
-        let policy = evaluator.policy
-        let cls = policy.securityClass(tclass)
+        let cls = evaluator.policy.securityClass(tclass)
         let byType = cls.constraints.isEmpty && tclass != evaluator.processClass
         var rowOf = [Int32](repeating: -1, count: sids.count)
         var rowContexts: [SecurityContext] = []
@@ -155,89 +158,20 @@ public struct DecisionTable: Sendable {
             rowOf[i] = Int32(rowContexts.count)
             rowContexts.append(c)
         }
-        // Type enforcement for all distinct types at once, then the later stages.
-        let types = Array(Set(rowContexts.map(\.type))).sorted()
-        var column = [Int](repeating: -1, count: policy.image.types.count + 1)
-        for (j, t) in types.enumerated() { column[Int(t)] = j }
-        let te = evaluator.te.matrix(sources: types, targets: types, tclass: tclass)
-        let n = rowContexts.count
-        let teColumn = rowContexts.map { column[Int($0.type)] }
-        let bounded = rowContexts.map { policy.type($0.type).bounds != 0 }
-        var cells = [AccessVector](repeating: .initial, count: n * n)
-        var later = LaterStages(evaluator: evaluator, tclass: tclass, rows: rowContexts, evaluation: evaluation)
-        for rs in 0..<n {
-            let teRow = te[teColumn[rs]]
-            if later.needed && (evaluation == .perPair || bounded[rs]) {
-                // The full path, as libsepol computes it (bounds need the bounding type's decision).
-                let s = rowContexts[rs]
-                for rt in 0..<n {
-                    var none: AccessEvaluator.Trace?
-                    cells[rs * n + rt] = evaluator.compute(s, rowContexts[rt], tclass: tclass, typeVector: teRow[teColumn[rt]], trace: &none)
-                }
-                continue
+        switch evaluation {
+        case .byEquivalenceClass:
+            let m = ClassMatrixBuilder(evaluator: evaluator, tclass: tclass, rows: rowContexts).build()
+            return ClassMatrix(rowOfSID: rowOf, rows: rowContexts.count, cells: m.cells, packed: m.packed, bits: m.bits)
+        case .perPair:
+            let n = rowContexts.count
+            var cells = [AccessVector](repeating: .initial, count: n * n)
+            for rs in 0..<n {
+                for rt in 0..<n { cells[rs * n + rt] = evaluator.compute(rowContexts[rs], rowContexts[rt], tclass: tclass) }
             }
-            let watched = later.watchedPermissions
-            teRow.withUnsafeBufferPointer { typeVectors in
-                teColumn.withUnsafeBufferPointer { columnOf in
-                    cells.withUnsafeMutableBufferPointer { out in
-                        let row = rs * n
-                        for rt in 0..<n {
-                            var av = typeVectors[columnOf[rt]]
-                            if av.allowed & watched != 0 { av.allowed &= ~later.removed(rs, rt, allowed: av.allowed) }
-                            out[row + rt] = av
-                        }
-                    }
-                }
+            if let packed = Self.pack(cells, permissions: cls.permissions.count) {
+                return ClassMatrix(rowOfSID: rowOf, rows: n, cells: [], packed: packed.cells, bits: packed.bits)
             }
-        }
-        return ClassMatrix(tclass: tclass, rowOfSID: rowOf, rows: n, cells: cells)
-    }
-
-    /// Constraints and the role check for one class, by equivalence class.
-    struct LaterStages {
-        let needed: Bool
-        var constraints: ConstraintClasses?
-        /// `roleForbidden[rs * n + rt]` when the role check removes `transitionBits`; empty otherwise.
-        let roleRows: [UInt32]
-        let roleForbidden: [Bool]
-        let roleCount: Int
-        let transitionBits: UInt32
-
-        init(evaluator: AccessEvaluator, tclass: UInt16, rows: [SecurityContext], evaluation: Evaluation) {
-            let cls = evaluator.policy.securityClass(tclass)
-            let isProcess = tclass == evaluator.processClass
-            needed = !cls.constraints.isEmpty || isProcess
-                || rows.contains { evaluator.policy.type($0.type).bounds != 0 }
-            constraints = cls.constraints.isEmpty || evaluation == .perPair
-                ? nil : ConstraintClasses(constraints: cls.constraints, rows: rows, evaluator: evaluator)
-            guard isProcess, evaluation == .byEquivalenceClass else {
-                roleRows = []; roleForbidden = []; roleCount = 0; transitionBits = 0
-                return
-            }
-            let image = evaluator.policy.image
-            let roles = image.roles.count
-            var forbidden = [Bool](repeating: true, count: (roles + 1) * (roles + 1))
-            for r in 0...roles { forbidden[r * (roles + 1) + r] = false }
-            for allow in image.roleAllows where Int(allow.role) <= roles && Int(allow.newRole) <= roles {
-                forbidden[Int(allow.role) * (roles + 1) + Int(allow.newRole)] = false
-            }
-            roleRows = rows.map { Int($0.role) <= roles ? $0.role : 0 }
-            roleForbidden = forbidden
-            roleCount = roles + 1
-            transitionBits = evaluator.processTransitionBits
-        }
-
-        /// Permissions that a constraint or the role check may remove.
-        var watchedPermissions: UInt32 { (constraints?.permissions ?? 0) | transitionBits }
-
-        /// What the constraints and the role check remove from row `rs` to row `rt`.
-        @inline(__always)
-        mutating func removed(_ rs: Int, _ rt: Int, allowed: UInt32) -> UInt32 {
-            var mask = constraints?.removed(rs, rt, allowed: allowed) ?? 0
-            if allowed & transitionBits != 0, roleForbidden[Int(roleRows[rs]) * roleCount + Int(roleRows[rt])] {
-                mask |= transitionBits
-            }
-            return mask
+            return ClassMatrix(rowOfSID: rowOf, rows: n, cells: cells, packed: [], bits: 0)
         }
     }
 
