@@ -92,6 +92,10 @@ struct ClassMatrixBuilder {
 
     /// The matrix, `rows` x `rows`: packed 16-bit decisions when the class has at most five
     /// permissions and every decision fits (`DecisionTable.pack`), else full vectors.
+    ///
+    /// Only `allowed` changes after type enforcement, so a row is its source type's vectors
+    /// gathered by target type, with the allowed bits the later stages leave. A row that no
+    /// later stage can touch is a plain gather.
     func build() -> (cells: [AccessVector], packed: [UInt16], bits: Int) {
         let n = rows
         let permissionCount = evaluator.policy.securityClass(tclass).permissions.count
@@ -101,36 +105,56 @@ struct ClassMatrixBuilder {
         var scratch = Scratch(self)
         defer { scratch.release() }
         let identity = (0..<Int32(n)).map { $0 }
-        var out = [AccessVector](repeating: .initial, count: n)
-        var te = [AccessVector](repeating: .initial, count: columns)
+        let watched = (constraints?.permissions ?? 0) | transitionBits
+        var te = TypeRow(columns: columns)
+        var allowed = [UInt32](repeating: 0, count: n)
         // Rows of one type in a row, so that each type's vectors are filled once.
         let order = (0..<n).sorted { (typeColumn[$0], $0) < (typeColumn[$1], $1) }
         var filled: Int32 = -1
         for rs in order {
             if typeColumn[rs] != filled {
-                fillTypeEnforcement(contexts[rs].type, into: &te)
+                fill(&te, type: contexts[rs].type, bits: bits)
                 filled = typeColumn[rs]
-            }
-            identity.withUnsafeBufferPointer { targets in
-                te.withUnsafeBufferPointer { te in
-                    out.withUnsafeMutableBufferPointer { out in computeRow(rs, targets: targets, te: te, out: out, scratch: &scratch) }
-                }
-            }
-            if bits != 0 {
-                let fits = out.withUnsafeBufferPointer { out in
-                    packed.withUnsafeMutableBufferPointer { cells in Self.pack(out, bits: bits, into: cells, at: rs * n) }
-                }
-                if !fits {
+                if bits != 0 && !te.packs {
                     // A vector does not fit 16 bits: every row so far back to full vectors.
                     cells = packed.map { Self.unpack($0, bits: bits) }
                     packed = []
                     bits = 0
                 }
             }
-            if bits == 0 {
-                cells.withUnsafeMutableBufferPointer { cells in
-                    out.withUnsafeBufferPointer { out in
-                        for i in 0..<n { cells[rs * n + i] = out[i] }
+            let plain = te.union & watched == 0 && lowRow[rs] == Int32(rs)
+            if !plain {
+                identity.withUnsafeBufferPointer { targets in
+                    allowed.withUnsafeMutableBufferPointer { out in
+                        computeRow(rs, targets: targets, te: te, out: out, scratch: &scratch)
+                    }
+                }
+            }
+            typeColumn.withUnsafeBufferPointer { column in
+                allowed.withUnsafeBufferPointer { allowed in
+                    if bits != 0 {
+                        let keep = ~UInt16(truncatingIfNeeded: (1 << bits) - 1)
+                        te.packed.withUnsafeBufferPointer { vectors in
+                            packed.withUnsafeMutableBufferPointer { cells in
+                                let row = cells.baseAddress! + rs * n
+                                if plain {
+                                    for i in 0..<n { row[i] = vectors[Int(column[i])] }
+                                } else {
+                                    for i in 0..<n { row[i] = vectors[Int(column[i])] & keep | UInt16(truncatingIfNeeded: allowed[i]) }
+                                }
+                            }
+                        }
+                    } else {
+                        te.vectors.withUnsafeBufferPointer { vectors in
+                            cells.withUnsafeMutableBufferPointer { cells in
+                                let row = cells.baseAddress! + rs * n
+                                for i in 0..<n {
+                                    var v = vectors[Int(column[i])]
+                                    if !plain { v.allowed = allowed[i] }
+                                    row[i] = v
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -138,24 +162,51 @@ struct ClassMatrixBuilder {
         return (cells, packed, bits)
     }
 
-    private func fillTypeEnforcement(_ type: UInt32, into row: inout [AccessVector]) {
-        columnOfType.withUnsafeBufferPointer { column in
-            row.withUnsafeMutableBufferPointer { row in
-                evaluator.te.fillRow(source: type, rules: rules, column: column, into: row)
-            }
+    /// A source type's type-enforcement vectors on every column, packed when they fit.
+    struct TypeRow {
+        var vectors: [AccessVector]
+        var allowed: [UInt32]
+        var packed: [UInt16]
+        var packs = true
+        /// Every permission allowed on some column.
+        var union: UInt32 = 0
+
+        init(columns: Int) {
+            vectors = [AccessVector](repeating: .initial, count: columns)
+            allowed = [UInt32](repeating: 0, count: columns)
+            packed = [UInt16](repeating: 0, count: columns)
         }
     }
 
-    /// The decisions of virtual row `source` on the virtual rows `targets`, into `out`; `te` is
-    /// the type-enforcement row of the source's type.
-    private func computeRow(_ source: Int, targets: UnsafeBufferPointer<Int32>, te: UnsafeBufferPointer<AccessVector>,
-                            out: UnsafeMutableBufferPointer<AccessVector>, scratch: inout Scratch) {
+    private func fill(_ row: inout TypeRow, type: UInt32, bits: Int) {
+        columnOfType.withUnsafeBufferPointer { column in
+            row.vectors.withUnsafeMutableBufferPointer { vectors in
+                evaluator.te.fillRow(source: type, rules: rules, column: column, into: vectors)
+            }
+        }
+        var union: UInt32 = 0
+        for i in row.vectors.indices {
+            row.allowed[i] = row.vectors[i].allowed
+            union |= row.vectors[i].allowed
+        }
+        row.union = union
+        row.packs = bits != 0 && row.vectors.withUnsafeBufferPointer { vectors in
+            row.packed.withUnsafeMutableBufferPointer { packed in Self.pack(vectors, bits: bits, into: packed, at: 0) }
+        }
+    }
+
+    /// The permissions allowed from virtual row `source` on the virtual rows `targets`, into
+    /// `out`; `te` holds the type-enforcement vectors of the source's type.
+    private func computeRow(_ source: Int, targets: UnsafeBufferPointer<Int32>, te: TypeRow,
+                            out: UnsafeMutableBufferPointer<UInt32>, scratch: inout Scratch) {
         var union: UInt32 = 0
         typeColumn.withUnsafeBufferPointer { column in
-            for i in 0..<targets.count {
-                let v = te[Int(column[Int(targets[i])])]
-                out[i] = v
-                union |= v.allowed
+            te.allowed.withUnsafeBufferPointer { allowed in
+                for i in 0..<targets.count {
+                    let a = allowed[Int(column[Int(targets[i])])]
+                    out[i] = a
+                    union |= a
+                }
             }
         }
         let watched = (constraints?.permissions ?? 0) | transitionBits
@@ -164,34 +215,32 @@ struct ClassMatrixBuilder {
         let low = Int(lowRow[source])
         guard low != source else { return }
         let lowTargets = targets.map { lowRow[Int($0)] }
-        var lowTE = [AccessVector](repeating: .initial, count: columns)
-        fillTypeEnforcement(contexts[low].type, into: &lowTE)
-        var bounded = [AccessVector](repeating: .initial, count: targets.count)
+        var lowTE = TypeRow(columns: columns)
+        fill(&lowTE, type: contexts[low].type, bits: 0)
+        var bounded = [UInt32](repeating: 0, count: targets.count)
         lowTargets.withUnsafeBufferPointer { lowTargets in
-            lowTE.withUnsafeBufferPointer { lowTE in
-                bounded.withUnsafeMutableBufferPointer { b in computeRow(low, targets: lowTargets, te: lowTE, out: b, scratch: &scratch) }
-            }
+            bounded.withUnsafeMutableBufferPointer { b in computeRow(low, targets: lowTargets, te: lowTE, out: b, scratch: &scratch) }
         }
-        for i in 0..<targets.count { out[i].allowed &= bounded[i].allowed }
+        for i in 0..<targets.count { out[i] &= bounded[i] }
     }
 
-    /// Constraints and the role check over a row whose type-enforcement vectors are in `out`.
+    /// Constraints and the role check over a row whose type-enforcement permissions are in `out`.
     private func applyLaterStages(_ source: Int, targets: UnsafeBufferPointer<Int32>, union: UInt32,
-                                  out: UnsafeMutableBufferPointer<AccessVector>, scratch: inout Scratch) {
+                                  out: UnsafeMutableBufferPointer<UInt32>, scratch: inout Scratch) {
         var watched = transitionBits
         var active: [Int] = []
         if let constraints {
             for g in constraints.groups.indices where constraints.groups[g].permissions & union != 0 {
                 let cs = Int(scratch.groups[g].classOfRow[source])
                 if scratch.groups[g].evaluatedClass != cs {
-                    constraints.failing(g, source: cs, permissions: constraints.groups[g].permissions,
-                                        into: scratch.groups[g].failing, scratch: scratch.stack)
-                    scratch.groups[g].evaluatedClass = cs
+                    scratch.evaluate(g, sourceClass: cs, constraints)
                 }
+                guard scratch.groups[g].failingCount > 0 else { continue }
                 watched |= constraints.groups[g].permissions
                 active.append(g)
             }
         }
+        guard union & watched != 0 else { return }
         let transition = transitionBits
         let sourceRole = roleOfRow.isEmpty ? 0 : Int(roleOfRow[source]) * roleCount
         active.withUnsafeBufferPointer { active in
@@ -199,7 +248,7 @@ struct ClassMatrixBuilder {
         roleOfRow.withUnsafeBufferPointer { roleOfRow in
         roleForbidden.withUnsafeBufferPointer { forbidden in
             for i in 0..<targets.count {
-                let allowed = out[i].allowed
+                let allowed = out[i]
                 guard allowed & watched != 0 else { continue }
                 let t = Int(targets[i])
                 var remove: UInt32 = 0
@@ -208,12 +257,15 @@ struct ClassMatrixBuilder {
                     guard view.permissions & allowed != 0 else { continue }
                     let ct = Int(view.classOfRow[t])
                     let word = ct >> 6, bit = UInt64(ct & 63)
-                    for c in 0..<view.constraintCount where view.constraintPermissions[c] & allowed != 0 {
-                        if (view.failing[c * view.words + word] >> bit) & 1 != 0 { remove |= view.constraintPermissions[c] }
+                    for k in 0..<view.failingCount {
+                        let c = Int(view.failingConstraints[k])
+                        if view.constraintPermissions[c] & allowed != 0, (view.failing[c * view.words + word] >> bit) & 1 != 0 {
+                            remove |= view.constraintPermissions[c]
+                        }
                     }
                 }
                 if allowed & transition != 0, forbidden[sourceRole + Int(roleOfRow[t])] { remove |= transition }
-                out[i].allowed = allowed & ~remove
+                out[i] = allowed & ~remove
             }
         }}}}
     }
@@ -229,6 +281,9 @@ struct ClassMatrixBuilder {
             var words: Int
             var failing: UnsafeMutablePointer<UInt64>
             var evaluatedClass = -1
+            /// The constraints that fail on some target class for the source class evaluated.
+            var failingConstraints: UnsafeMutablePointer<Int32>
+            var failingCount = 0
         }
         var groups: [GroupView] = []
         var stack: UnsafeMutablePointer<UInt64>
@@ -242,12 +297,29 @@ struct ClassMatrixBuilder {
                 perms.initialize(from: g.constraints.map(\.permissions), count: g.constraints.count)
                 let failing = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, g.constraints.count * g.words))
                 failing.initialize(repeating: 0, count: max(1, g.constraints.count * g.words))
+                let failingConstraints = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, g.constraints.count))
+                failingConstraints.initialize(repeating: 0, count: max(1, g.constraints.count))
                 groups.append(GroupView(classOfRow: classOf, constraintPermissions: perms, constraintCount: g.constraints.count,
-                                        permissions: g.permissions, words: g.words, failing: failing))
+                                        permissions: g.permissions, words: g.words, failing: failing,
+                                        failingConstraints: failingConstraints))
                 widest = max(widest, g.words)
             }
             stack = .allocate(capacity: 6 * widest)
             stack.initialize(repeating: 0, count: 6 * widest)
+        }
+
+        /// Evaluates group `g`'s constraints for a source of class `sourceClass` over every target class.
+        mutating func evaluate(_ g: Int, sourceClass: Int, _ constraints: ConstraintClasses) {
+            let view = groups[g]
+            constraints.failing(g, source: sourceClass, permissions: view.permissions, into: view.failing, scratch: stack)
+            var count = 0
+            for c in 0..<view.constraintCount {
+                var any: UInt64 = 0
+                for w in 0..<view.words { any |= view.failing[c * view.words + w] }
+                if any != 0 { view.failingConstraints[count] = Int32(c); count += 1 }
+            }
+            groups[g].failingCount = count
+            groups[g].evaluatedClass = sourceClass
         }
 
         func release() {
@@ -255,6 +327,7 @@ struct ClassMatrixBuilder {
                 g.classOfRow.deallocate()
                 g.constraintPermissions.deallocate()
                 g.failing.deallocate()
+                g.failingConstraints.deallocate()
             }
             stack.deallocate()
         }

@@ -116,16 +116,17 @@ public struct DecisionTable: Sendable {
         sidCount = table.count
         for tclass in coveredClasses {
             let m = buildMatrix(tclass: tclass, evaluation: evaluation)
-            rowIndex += m.rowOfSID
+            // The first matrix is taken as it is (no copy of a large table).
+            if rowIndex.isEmpty { rowIndex = m.rowOfSID } else { rowIndex += m.rowOfSID }
             rowCount.append(m.rows)
             if m.bits != 0 {
                 cellBase.append(packedCells.count)
                 packedBits.append(m.bits)
-                packedCells += m.packed
+                if packedCells.isEmpty { packedCells = m.packed } else { packedCells += m.packed }
             } else {
                 cellBase.append(cells.count)
                 packedBits.append(0)
-                cells += m.cells
+                if cells.isEmpty { cells = m.cells } else { cells += m.cells }
             }
         }
     }
