@@ -25,6 +25,8 @@ struct ClassMatrixBuilder {
     private var columnOfType: [Int32]
     private var columns = 0
     private let rules: TypeEnforcement.ClassRules
+    /// Whether every vector the rules can make fits the class's packed cells.
+    private let rulesPack: Bool
     private let constraints: ConstraintClasses?
     /// The role check (process class): each virtual row's role, and whether a role pair fails.
     private var roleOfRow: [Int32] = []
@@ -74,6 +76,7 @@ struct ClassMatrixBuilder {
         columns = columnCount
         typeColumn = all.map { Int($0.type) < columnOf.count ? columnOf[Int($0.type)] : 0 }
         rules = evaluator.te.classRules(tclass)
+        rulesPack = rules.packs(bits: policy.securityClass(tclass).permissions.count)
         let constraintList = policy.securityClass(tclass).constraints
         constraints = constraintList.isEmpty ? nil : ConstraintClasses(constraints: constraintList, rows: all, evaluator: evaluator)
         if tclass == evaluator.processClass {
@@ -100,7 +103,8 @@ struct ClassMatrixBuilder {
         let n = rows
         let permissionCount = evaluator.policy.securityClass(tclass).permissions.count
         var bits = permissionCount >= 1 && permissionCount <= 5 ? permissionCount : 0
-        var packed = [UInt16](repeating: 0, count: bits != 0 ? n * n : 0)
+        // Every cell is written below, once.
+        var packed = [UInt16](unsafeUninitializedCapacity: bits != 0 ? n * n : 0) { _, count in count = bits != 0 ? n * n : 0 }
         var cells = [AccessVector](repeating: .initial, count: bits != 0 ? 0 : n * n)
         var scratch = Scratch(self)
         defer { scratch.release() }
@@ -179,6 +183,28 @@ struct ClassMatrixBuilder {
     }
 
     private func fill(_ row: inout TypeRow, type: UInt32, bits: Int) {
+        if bits != 0 && rulesPack {
+            // Straight into 16 bits: the rules cannot make a vector that does not fit.
+            columnOfType.withUnsafeBufferPointer { column in
+                row.packed.withUnsafeMutableBufferPointer { packed in
+                    evaluator.te.fillPackedRow(source: type, rules: rules, bits: bits, column: column, into: packed)
+                }
+            }
+            let field = UInt16(truncatingIfNeeded: (1 << bits) - 1)
+            var union: UInt16 = 0
+            row.packed.withUnsafeBufferPointer { packed in
+                row.allowed.withUnsafeMutableBufferPointer { allowed in
+                    for i in 0..<packed.count {
+                        let a = packed[i] & field
+                        allowed[i] = UInt32(a)
+                        union |= a
+                    }
+                }
+            }
+            row.union = UInt32(union)
+            row.packs = true
+            return
+        }
         columnOfType.withUnsafeBufferPointer { column in
             row.vectors.withUnsafeMutableBufferPointer { vectors in
                 evaluator.te.fillRow(source: type, rules: rules, column: column, into: vectors)

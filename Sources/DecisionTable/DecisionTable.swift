@@ -206,6 +206,45 @@ public struct DecisionTable: Sendable {
             auditdeny: (v >> UInt32(2 &* bits)) & field | ~field)
     }
 
+    /// Many decisions at once: for every source SID `sources[i]` and target SID `targets[j]` of a
+    /// covered class, bit `k` of `out[i * targets.count + j]` is set when the class allows
+    /// `permissions[k]` (at most eight masks). Every SID must be in play.
+    public func permissionBits(sources: [UInt32], targets: [UInt32], slot: Int, permissions: [UInt32],
+                               into out: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(permissions.count <= 8 && out.count >= sources.count * targets.count)
+        func bitsOf(_ allowed: UInt32) -> UInt8 {
+            var b: UInt8 = 0
+            for (k, p) in permissions.enumerated() where allowed & p != 0 { b |= 1 << UInt8(k) }
+            return b
+        }
+        let base = slot * sidCount
+        let columns = targets.map { Int(rowIndex[base + Int($0) - 1]) }
+        let m = targets.count, rows = rowCount[slot], bits = packedBits[slot]
+        columns.withUnsafeBufferPointer { columns in
+            if bits != 0 {
+                // The allowed field is the low `bits` bits: one table lookup per pair.
+                let field = (1 << bits) - 1
+                let lookup = (0...field).map { bitsOf(UInt32($0)) }
+                packedCells.withUnsafeBufferPointer { cells in
+                    lookup.withUnsafeBufferPointer { lookup in
+                        for (i, s) in sources.enumerated() {
+                            let row = cellBase[slot] + Int(rowIndex[base + Int(s) - 1]) * rows
+                            let o = out.baseAddress! + i * m
+                            for j in 0..<m { o[j] = lookup[Int(cells[row + columns[j]]) & field] }
+                        }
+                    }
+                }
+            } else {
+                cells.withUnsafeBufferPointer { cells in
+                    for (i, s) in sources.enumerated() {
+                        let row = cellBase[slot] + Int(rowIndex[base + Int(s) - 1]) * rows
+                        for j in 0..<m { out[i * m + j] = bitsOf(cells[row + columns[j]].allowed) }
+                    }
+                }
+            }
+        }
+    }
+
     /// The decision for any two SIDs and class: the table when it covers them, else computed.
     public func decision(_ source: UInt32, _ target: UInt32, tclass: UInt16) -> AccessVector {
         if let slot = slot(of: tclass), source >= 1, target >= 1, Int(source) <= sidCount, Int(target) <= sidCount {

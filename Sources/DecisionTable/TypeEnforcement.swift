@@ -133,6 +133,21 @@ public struct TypeEnforcement: Sendable {
         var target: [UInt32]
         var kind: [PolicyImage.AccessVectorEntry.Kind]
         var data: [UInt32]
+
+        /// Whether every vector these rules can make fits `bits` bits per field: no allowed or
+        /// auditallow bit above them, every auditdeny bit above them set (as checkpolicy writes).
+        func packs(bits: Int) -> Bool {
+            guard bits >= 1 && bits <= 5 else { return false }
+            let field = UInt32(1 << bits) - 1
+            for i in kind.indices {
+                switch kind[i] {
+                case .allow, .auditallow: if data[i] & ~field != 0 { return false }
+                case .auditdeny: if data[i] | field != 0xffff_ffff { return false }
+                default: break
+                }
+            }
+            return true
+        }
     }
 
     func classRules(_ tclass: UInt16) -> ClassRules {
@@ -176,6 +191,41 @@ public struct TypeEnforcement: Sendable {
                         for t in covered where Int(t) < column.count {
                             let j = Int(column[Int(t)])
                             if j >= 0 { row[j].merge(kind, bits) }
+                        }
+                    }
+                }
+            }
+        }}}}
+    }
+
+    /// Like `fillRow`, but each vector packed in 16 bits (`DecisionTable.pack`): allowed in
+    /// the low `bits`, auditallow above, auditdeny's field above that. Only for rules that
+    /// `packs(bits:)`.
+    func fillPackedRow(source: UInt32, rules: ClassRules, bits: Int, column: UnsafeBufferPointer<Int32>,
+                       into row: UnsafeMutableBufferPointer<UInt16>) {
+        let field = UInt16(truncatingIfNeeded: (1 << bits) - 1)
+        row.update(repeating: field << UInt16(2 * bits))
+        guard source >= 1, Int(source) <= keysOfType.count else { return }
+        rules.start.withUnsafeBufferPointer { start in
+        rules.target.withUnsafeBufferPointer { targets in
+        rules.kind.withUnsafeBufferPointer { kinds in
+        rules.data.withUnsafeBufferPointer { data in
+            for sk in keysOfType[Int(source) - 1] where sk >= 1 && Int(sk) + 1 < start.count {
+                for r in Int(start[Int(sk)])..<Int(start[Int(sk) + 1]) {
+                    let key = targets[r]
+                    guard key >= 1, Int(key) <= typesOfKey.count else { continue }
+                    let d = UInt16(truncatingIfNeeded: data[r]) & field
+                    var or: UInt16 = 0, and: UInt16 = 0xffff
+                    switch kinds[r] {
+                    case .allow: or = d
+                    case .auditallow: or = d << UInt16(bits)
+                    case .auditdeny: and = ~((field & ~d) << UInt16(2 * bits))
+                    default: continue
+                    }
+                    typesOfKey[Int(key) - 1].withUnsafeBufferPointer { covered in
+                        for t in covered where Int(t) < column.count {
+                            let j = Int(column[Int(t)])
+                            if j >= 0 { row[j] = (row[j] | or) & and }
                         }
                     }
                 }

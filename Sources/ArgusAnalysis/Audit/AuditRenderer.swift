@@ -177,22 +177,8 @@ public enum AuditRenderer {
             w.raw("}")
         }
         w.raw(d.isEmpty ? "],\n  \"pairs\": [" : "\n  ],\n  \"pairs\": [")
-        var first = true
         let n = d.count
-        let names = d.map { JSONStreamWriter.quoted($0.name) }
-        for i in 0..<n {
-            for j in 0..<n {
-                let bits = audit.pairs[i * n + j]
-                guard bits != 0 else { continue }
-                w.raw(first ? "\n    {\"source\": " : ",\n    {\"source\": ")
-                first = false
-                w.raw(names[i]); w.raw(", \"target\": "); w.raw(names[j])
-                w.raw(bits & 1 != 0 ? ", \"register_single_source\": true" : ", \"register_single_source\": false")
-                w.raw(bits & 2 != 0 ? ", \"send\": true" : ", \"send\": false")
-                w.raw(bits & 4 != 0 ? ", \"notify\": true" : ", \"notify\": false")
-                w.raw(bits & 8 != 0 ? ", \"channel\": true}" : ", \"channel\": false}")
-            }
-        }
+        let first = PairsJSON(names: d.map(\.name)).write(audit.pairs, n: n, to: &w)
         w.raw(first ? "]" : "\n  ]")
         if explain {
             w.raw(",\n  \"explanations\": ")
@@ -302,6 +288,11 @@ struct JSONStreamWriter {
 
     mutating func raw(_ s: String) {
         bytes.append(contentsOf: s.utf8)
+        if sink != nil, bytes.count >= 1 << 16 { finish() }
+    }
+
+    mutating func bytes(_ b: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: b)
         if sink != nil, bytes.count >= 1 << 16 { finish() }
     }
 
