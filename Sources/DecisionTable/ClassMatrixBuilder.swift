@@ -1,3 +1,4 @@
+import Dispatch
 import Flask
 import Sepol
 
@@ -5,7 +6,8 @@ import Sepol
 /// type enforcement once per source type (a row over the distinct types), constraints once per
 /// source class of each constraint group (bit sets over the target classes, see
 /// `ConstraintClasses`), the role check from a role-pair table. The per-pair loops only read
-/// flat buffers: no hashing, no reference counting.
+/// flat buffers: no hashing, no reference counting. Rows are independent: a large matrix is
+/// built on two threads, each writing its own rows (the result does not depend on the split).
 ///
 /// Type bounds (libsepol masks what the bounding types could not do) need the decisions of
 /// contexts that are not rows: the source and each target with its type replaced by its bound.
@@ -105,6 +107,21 @@ struct ClassMatrixBuilder {
         var bits = permissionCount >= 1 && permissionCount <= 5 ? permissionCount : 0
         // Every cell is written below, once.
         var packed = [UInt16](unsafeUninitializedCapacity: bits != 0 ? n * n : 0) { _, count in count = bits != 0 ? n * n : 0 }
+        // Rows of one type in a row, so that each type's vectors are filled once.
+        let order = (0..<n).sorted { (typeColumn[$0], $0) < (typeColumn[$1], $1) }
+        if bits != 0 && rulesPack {
+            // Every vector fits: rows are independent, on two threads when there are many.
+            let parts = n >= 512 ? 2 : 1
+            let packBits = bits
+            packed.withUnsafeMutableBufferPointer { cells in
+                let out = RowsOut(base: cells.baseAddress)
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    let from = order.count * part / parts, to = order.count * (part + 1) / parts
+                    buildPackedRows(order[from..<to], bits: packBits, into: out)
+                }
+            }
+            return ([], packed, bits)
+        }
         var cells = [AccessVector](repeating: .initial, count: bits != 0 ? 0 : n * n)
         var scratch = Scratch(self)
         defer { scratch.release() }
@@ -112,8 +129,6 @@ struct ClassMatrixBuilder {
         let watched = (constraints?.permissions ?? 0) | transitionBits
         var te = TypeRow(columns: columns)
         var allowed = [UInt32](repeating: 0, count: n)
-        // Rows of one type in a row, so that each type's vectors are filled once.
-        let order = (0..<n).sorted { (typeColumn[$0], $0) < (typeColumn[$1], $1) }
         var filled: Int32 = -1
         for rs in order {
             if typeColumn[rs] != filled {
@@ -164,6 +179,51 @@ struct ClassMatrixBuilder {
             }
         }
         return (cells, packed, bits)
+    }
+
+    /// Where the rows of a packed matrix go; each thread writes its own rows.
+    struct RowsOut: @unchecked Sendable {
+        let base: UnsafeMutablePointer<UInt16>?
+    }
+
+    /// The packed rows `order` (the rules pack), with their own scratch space.
+    private func buildPackedRows(_ order: ArraySlice<Int>, bits: Int, into out: RowsOut) {
+        guard let base = out.base, !order.isEmpty else { return }
+        let n = rows
+        var scratch = Scratch(self)
+        defer { scratch.release() }
+        let identity = (0..<Int32(n)).map { $0 }
+        let watched = (constraints?.permissions ?? 0) | transitionBits
+        var te = TypeRow(columns: columns)
+        var allowed = [UInt32](repeating: 0, count: n)
+        let keep = ~UInt16(truncatingIfNeeded: (1 << bits) - 1)
+        var filled: Int32 = -1
+        for rs in order {
+            if typeColumn[rs] != filled {
+                fill(&te, type: contexts[rs].type, bits: bits)
+                filled = typeColumn[rs]
+            }
+            let plain = te.union & watched == 0 && lowRow[rs] == Int32(rs)
+            if !plain {
+                identity.withUnsafeBufferPointer { targets in
+                    allowed.withUnsafeMutableBufferPointer { out in
+                        computeRow(rs, targets: targets, te: te, out: out, scratch: &scratch)
+                    }
+                }
+            }
+            typeColumn.withUnsafeBufferPointer { column in
+                allowed.withUnsafeBufferPointer { allowed in
+                    te.packed.withUnsafeBufferPointer { vectors in
+                        let row = base + rs * n
+                        if plain {
+                            for i in 0..<n { row[i] = vectors[Int(column[i])] }
+                        } else {
+                            for i in 0..<n { row[i] = vectors[Int(column[i])] & keep | UInt16(truncatingIfNeeded: allowed[i]) }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// A source type's type-enforcement vectors on every column, packed when they fit.

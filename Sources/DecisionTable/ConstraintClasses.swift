@@ -1,5 +1,5 @@
-public import Flask
-public import Sepol
+import Flask
+import Sepol
 
 /// A class's constraints evaluated once per pair of equivalence classes instead of once per
 /// pair of contexts, and for one source class against every target class at once.

@@ -170,9 +170,17 @@ public struct ArgoAudit: Sendable {
         wildcard.withUnsafeBufferPointer { wildcard in
             for i0 in stride(from: 0, to: n, by: tile) {
                 for j0 in stride(from: 0, to: n, by: tile) {
+                    let j1 = min(j0 + tile, n)
                     for i in i0..<min(i0 + tile, n) {
-                        for j in j0..<min(j0 + tile, n) where pairs[i * n + j] & send != 0 {
-                            pairs[i * n + j] |= pairs[j * n + i] & rss != 0 || wildcard[j] ? landed : Flow.notify.bit
+                        let row = pairs.baseAddress! + i * n
+                        var j = j0
+                        while j < j1 {
+                            // Most pairs have no flow: eight at a time.
+                            if j + 8 <= j1, UnsafeRawPointer(row + j).loadUnaligned(as: UInt64.self) == 0 { j += 8; continue }
+                            if row[j] & send != 0 {
+                                row[j] |= pairs[j * n + i] & rss != 0 || wildcard[j] ? landed : Flow.notify.bit
+                            }
+                            j += 1
                         }
                     }
                 }
