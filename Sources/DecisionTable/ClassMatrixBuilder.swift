@@ -48,7 +48,10 @@ struct ClassMatrixBuilder {
         // Virtual rows: close the rows under "replace the type by its bound".
         var all = rows
         var index: [SecurityContext: Int32] = [:]
-        for (i, c) in rows.enumerated() where index[c] == nil { index[c] = Int32(i) }
+        // Indexed only when some row's type has a bound (no hashing otherwise).
+        if rows.contains(where: { bound($0.type) != 0 }) {
+            for (i, c) in rows.enumerated() where index[c] == nil { index[c] = Int32(i) }
+        }
         var low: [Int32] = []
         var v = 0
         while v < all.count {

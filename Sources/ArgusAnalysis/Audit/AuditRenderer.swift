@@ -307,6 +307,10 @@ struct JSONStreamWriter {
     }
 
     static func quoted(_ s: String) -> String {
+        // Most names and labels need no escape: copied whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + s + "\""
+        }
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
