@@ -62,20 +62,15 @@ public struct DecisionTable: Sendable {
 
     struct SIDPair: Hashable { var deviceModel: UInt32; var target: UInt32 }
 
-    struct ClassMatrix: Sendable {
-        var tclass: UInt16
-        var rowOfSID: [Int32]
-        var rows: Int
-        var cells: [AccessVector]
-    }
-
     public var policy: Policy { evaluator.policy }
 
     /// How the later stages of a decision (constraints, the role check) are computed at build
     /// time. Both give the same table; `perPair` is the reference the tests compare against.
     public enum Evaluation: Sendable {
-        /// Constraints once per pair of equivalence classes (`ConstraintClasses`), the role
-        /// check once per role pair; the full path only for rows whose type has a bound.
+        /// A source row at a time (`ClassMatrixBuilder`): type enforcement once per source type,
+        /// constraints once per source class as bit sets over the target classes
+        /// (`ConstraintClasses`), the role check from a role-pair table, type bounds through the
+        /// rows with their types replaced by their bounds.
         case byEquivalenceClass
         /// `AccessEvaluator.compute` for every pair of rows.
         case perPair
@@ -121,23 +116,32 @@ public struct DecisionTable: Sendable {
         sidCount = table.count
         for tclass in coveredClasses {
             let m = buildMatrix(tclass: tclass, evaluation: evaluation)
-            rowIndex += m.rowOfSID
+            // The first matrix is taken as it is (no copy of a large table).
+            if rowIndex.isEmpty { rowIndex = m.rowOfSID } else { rowIndex += m.rowOfSID }
             rowCount.append(m.rows)
-            if let packed = Self.pack(m.cells, permissions: evaluator.policy.securityClass(tclass).permissions.count) {
+            if m.bits != 0 {
                 cellBase.append(packedCells.count)
-                packedBits.append(packed.bits)
-                packedCells += packed.cells
+                packedBits.append(m.bits)
+                if packedCells.isEmpty { packedCells = m.packed } else { packedCells += m.packed }
             } else {
                 cellBase.append(cells.count)
                 packedBits.append(0)
-                cells += m.cells
+                if cells.isEmpty { cells = m.cells } else { cells += m.cells }
             }
         }
     }
 
+    struct ClassMatrix {
+        var rowOfSID: [Int32]
+        var rows: Int
+        var cells: [AccessVector]
+        var packed: [UInt16]
+        var bits: Int
+    }
+
+    /// One class's matrix over the distinct rows of the SIDs in play.
     private func buildMatrix(tclass: UInt16, evaluation: Evaluation) -> ClassMatrix {
-        let policy = evaluator.policy
-        let cls = policy.securityClass(tclass)
+        let cls = evaluator.policy.securityClass(tclass)
         let byType = cls.constraints.isEmpty && tclass != evaluator.processClass
         var rowOf = [Int32](repeating: -1, count: sids.count)
         var rowContexts: [SecurityContext] = []
@@ -155,89 +159,20 @@ public struct DecisionTable: Sendable {
             rowOf[i] = Int32(rowContexts.count)
             rowContexts.append(c)
         }
-        // Type enforcement for all distinct types at once, then the later stages.
-        let types = Array(Set(rowContexts.map(\.type))).sorted()
-        var column = [Int](repeating: -1, count: policy.image.types.count + 1)
-        for (j, t) in types.enumerated() { column[Int(t)] = j }
-        let te = evaluator.te.matrix(sources: types, targets: types, tclass: tclass)
-        let n = rowContexts.count
-        let teColumn = rowContexts.map { column[Int($0.type)] }
-        let bounded = rowContexts.map { policy.type($0.type).bounds != 0 }
-        var cells = [AccessVector](repeating: .initial, count: n * n)
-        var later = LaterStages(evaluator: evaluator, tclass: tclass, rows: rowContexts, evaluation: evaluation)
-        for rs in 0..<n {
-            let teRow = te[teColumn[rs]]
-            if later.needed && (evaluation == .perPair || bounded[rs]) {
-                // The full path, as libsepol computes it (bounds need the bounding type's decision).
-                let s = rowContexts[rs]
-                for rt in 0..<n {
-                    var none: AccessEvaluator.Trace?
-                    cells[rs * n + rt] = evaluator.compute(s, rowContexts[rt], tclass: tclass, typeVector: teRow[teColumn[rt]], trace: &none)
-                }
-                continue
+        switch evaluation {
+        case .byEquivalenceClass:
+            let m = ClassMatrixBuilder(evaluator: evaluator, tclass: tclass, rows: rowContexts).build()
+            return ClassMatrix(rowOfSID: rowOf, rows: rowContexts.count, cells: m.cells, packed: m.packed, bits: m.bits)
+        case .perPair:
+            let n = rowContexts.count
+            var cells = [AccessVector](repeating: .initial, count: n * n)
+            for rs in 0..<n {
+                for rt in 0..<n { cells[rs * n + rt] = evaluator.compute(rowContexts[rs], rowContexts[rt], tclass: tclass) }
             }
-            let watched = later.watchedPermissions
-            teRow.withUnsafeBufferPointer { typeVectors in
-                teColumn.withUnsafeBufferPointer { columnOf in
-                    cells.withUnsafeMutableBufferPointer { out in
-                        let row = rs * n
-                        for rt in 0..<n {
-                            var av = typeVectors[columnOf[rt]]
-                            if av.allowed & watched != 0 { av.allowed &= ~later.removed(rs, rt, allowed: av.allowed) }
-                            out[row + rt] = av
-                        }
-                    }
-                }
+            if let packed = Self.pack(cells, permissions: cls.permissions.count) {
+                return ClassMatrix(rowOfSID: rowOf, rows: n, cells: [], packed: packed.cells, bits: packed.bits)
             }
-        }
-        return ClassMatrix(tclass: tclass, rowOfSID: rowOf, rows: n, cells: cells)
-    }
-
-    /// Constraints and the role check for one class, by equivalence class.
-    struct LaterStages {
-        let needed: Bool
-        var constraints: ConstraintClasses?
-        /// `roleForbidden[rs * n + rt]` when the role check removes `transitionBits`; empty otherwise.
-        let roleRows: [UInt32]
-        let roleForbidden: [Bool]
-        let roleCount: Int
-        let transitionBits: UInt32
-
-        init(evaluator: AccessEvaluator, tclass: UInt16, rows: [SecurityContext], evaluation: Evaluation) {
-            let cls = evaluator.policy.securityClass(tclass)
-            let isProcess = tclass == evaluator.processClass
-            needed = !cls.constraints.isEmpty || isProcess
-                || rows.contains { evaluator.policy.type($0.type).bounds != 0 }
-            constraints = cls.constraints.isEmpty || evaluation == .perPair
-                ? nil : ConstraintClasses(constraints: cls.constraints, rows: rows, evaluator: evaluator)
-            guard isProcess, evaluation == .byEquivalenceClass else {
-                roleRows = []; roleForbidden = []; roleCount = 0; transitionBits = 0
-                return
-            }
-            let image = evaluator.policy.image
-            let roles = image.roles.count
-            var forbidden = [Bool](repeating: true, count: (roles + 1) * (roles + 1))
-            for r in 0...roles { forbidden[r * (roles + 1) + r] = false }
-            for allow in image.roleAllows where Int(allow.role) <= roles && Int(allow.newRole) <= roles {
-                forbidden[Int(allow.role) * (roles + 1) + Int(allow.newRole)] = false
-            }
-            roleRows = rows.map { Int($0.role) <= roles ? $0.role : 0 }
-            roleForbidden = forbidden
-            roleCount = roles + 1
-            transitionBits = evaluator.processTransitionBits
-        }
-
-        /// Permissions that a constraint or the role check may remove.
-        var watchedPermissions: UInt32 { (constraints?.permissions ?? 0) | transitionBits }
-
-        /// What the constraints and the role check remove from row `rs` to row `rt`.
-        @inline(__always)
-        mutating func removed(_ rs: Int, _ rt: Int, allowed: UInt32) -> UInt32 {
-            var mask = constraints?.removed(rs, rt, allowed: allowed) ?? 0
-            if allowed & transitionBits != 0, roleForbidden[Int(roleRows[rs]) * roleCount + Int(roleRows[rt])] {
-                mask |= transitionBits
-            }
-            return mask
+            return ClassMatrix(rowOfSID: rowOf, rows: n, cells: cells, packed: [], bits: 0)
         }
     }
 
@@ -269,6 +204,45 @@ public struct DecisionTable: Sendable {
         return AccessVector(
             allowed: v & field, auditallow: (v >> UInt32(bits)) & field,
             auditdeny: (v >> UInt32(2 &* bits)) & field | ~field)
+    }
+
+    /// Many decisions at once: for every source SID `sources[i]` and target SID `targets[j]` of a
+    /// covered class, bit `k` of `out[i * targets.count + j]` is set when the class allows
+    /// `permissions[k]` (at most eight masks). Every SID must be in play.
+    public func permissionBits(sources: [UInt32], targets: [UInt32], slot: Int, permissions: [UInt32],
+                               into out: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(permissions.count <= 8 && out.count >= sources.count * targets.count)
+        func bitsOf(_ allowed: UInt32) -> UInt8 {
+            var b: UInt8 = 0
+            for (k, p) in permissions.enumerated() where allowed & p != 0 { b |= 1 << UInt8(k) }
+            return b
+        }
+        let base = slot * sidCount
+        let columns = targets.map { Int(rowIndex[base + Int($0) - 1]) }
+        let m = targets.count, rows = rowCount[slot], bits = packedBits[slot]
+        columns.withUnsafeBufferPointer { columns in
+            if bits != 0 {
+                // The allowed field is the low `bits` bits: one table lookup per pair.
+                let field = (1 << bits) - 1
+                let lookup = (0...field).map { bitsOf(UInt32($0)) }
+                packedCells.withUnsafeBufferPointer { cells in
+                    lookup.withUnsafeBufferPointer { lookup in
+                        for (i, s) in sources.enumerated() {
+                            let row = cellBase[slot] + Int(rowIndex[base + Int(s) - 1]) * rows
+                            let o = out.baseAddress! + i * m
+                            for j in 0..<m { o[j] = lookup[Int(cells[row + columns[j]]) & field] }
+                        }
+                    }
+                }
+            } else {
+                cells.withUnsafeBufferPointer { cells in
+                    for (i, s) in sources.enumerated() {
+                        let row = cellBase[slot] + Int(rowIndex[base + Int(s) - 1]) * rows
+                        for j in 0..<m { out[i * m + j] = bitsOf(cells[row + columns[j]].allowed) }
+                    }
+                }
+            }
+        }
     }
 
     /// The decision for any two SIDs and class: the table when it covers them, else computed.

@@ -125,28 +125,112 @@ public struct TypeEnforcement: Sendable {
         return out
     }
 
-    /// Rows of TE vectors for many source types against a set of target types at once:
-    /// `result[i][j]` is the vector of `sources[i]` on `targets[j]`. Expands each rule once.
-    func matrix(sources: [UInt32], targets: [UInt32], tclass: UInt16) -> [[AccessVector]] {
-        var targetColumn = [Int32](repeating: -1, count: policy.image.types.count + 1)
-        for (j, t) in targets.enumerated() { targetColumn[Int(t)] = Int32(j) }
-        var rows: [[AccessVector]] = []
-        rows.reserveCapacity(sources.count)
-        for s in sources {
-            var row = [AccessVector](repeating: .initial, count: targets.count)
-            for sk in keysOfType[Int(s) - 1] {
-                guard let rules = accessRules[RuleKey(tclass: tclass, source: sk)] else { continue }
-                for rule in rules {
-                    let e = policy.image.accessVectors[rule.entry]
-                    for t in typesOfKey[Int(rule.target) - 1] {
-                        let j = targetColumn[Int(t)]
-                        if j >= 0 { row[Int(j)].merge(e.kind, e.data) }
+    /// One class's enabled access rules by source key, in flat arrays: the rules of key `k`
+    /// (a type or attribute value) are `start[k] ..< start[k + 1]`. Built once per table class
+    /// so that filling a row of type-enforcement vectors needs no hashing.
+    struct ClassRules {
+        var start: [Int32]
+        var target: [UInt32]
+        var kind: [PolicyImage.AccessVectorEntry.Kind]
+        var data: [UInt32]
+
+        /// Whether every vector these rules can make fits `bits` bits per field: no allowed or
+        /// auditallow bit above them, every auditdeny bit above them set (as checkpolicy writes).
+        func packs(bits: Int) -> Bool {
+            guard bits >= 1 && bits <= 5 else { return false }
+            let field = UInt32(1 << bits) - 1
+            for i in kind.indices {
+                switch kind[i] {
+                case .allow, .auditallow: if data[i] & ~field != 0 { return false }
+                case .auditdeny: if data[i] | field != 0xffff_ffff { return false }
+                default: break
+                }
+            }
+            return true
+        }
+    }
+
+    func classRules(_ tclass: UInt16) -> ClassRules {
+        let image = policy.image
+        let keys = image.types.count
+        var count = [Int32](repeating: 0, count: keys + 2)
+        for (i, e) in image.accessVectors.enumerated() where entryEnabled[i] && e.tclass == tclass && e.kind.isAccess
+            && e.source >= 1 && Int(e.source) <= keys {
+            count[Int(e.source) + 1] += 1
+        }
+        for k in 1..<count.count { count[k] += count[k - 1] }
+        var next = count
+        var target = [UInt32](repeating: 0, count: Int(count[keys + 1]))
+        var kind = [PolicyImage.AccessVectorEntry.Kind](repeating: .allow, count: target.count)
+        var data = [UInt32](repeating: 0, count: target.count)
+        for (i, e) in image.accessVectors.enumerated() where entryEnabled[i] && e.tclass == tclass && e.kind.isAccess
+            && e.source >= 1 && Int(e.source) <= keys {
+            let at = Int(next[Int(e.source)])
+            next[Int(e.source)] += 1
+            target[at] = e.target; kind[at] = e.kind; data[at] = e.data
+        }
+        return ClassRules(start: count, target: target, kind: kind, data: data)
+    }
+
+    /// The type-enforcement vectors of `source` on every column: `row[column[t]]` for each
+    /// concrete type `t` with a column (`column[t] >= 0`, indexed by type value).
+    func fillRow(source: UInt32, rules: ClassRules, column: UnsafeBufferPointer<Int32>,
+                 into row: UnsafeMutableBufferPointer<AccessVector>) {
+        row.update(repeating: .initial)
+        guard source >= 1, Int(source) <= keysOfType.count else { return }
+        rules.start.withUnsafeBufferPointer { start in
+        rules.target.withUnsafeBufferPointer { targets in
+        rules.kind.withUnsafeBufferPointer { kinds in
+        rules.data.withUnsafeBufferPointer { data in
+            for sk in keysOfType[Int(source) - 1] where sk >= 1 && Int(sk) + 1 < start.count {
+                for r in Int(start[Int(sk)])..<Int(start[Int(sk) + 1]) {
+                    let key = targets[r]
+                    guard key >= 1, Int(key) <= typesOfKey.count else { continue }
+                    let kind = kinds[r], bits = data[r]
+                    typesOfKey[Int(key) - 1].withUnsafeBufferPointer { covered in
+                        for t in covered where Int(t) < column.count {
+                            let j = Int(column[Int(t)])
+                            if j >= 0 { row[j].merge(kind, bits) }
+                        }
                     }
                 }
             }
-            rows.append(row)
-        }
-        return rows
+        }}}}
+    }
+
+    /// Like `fillRow`, but each vector packed in 16 bits (`DecisionTable.pack`): allowed in
+    /// the low `bits`, auditallow above, auditdeny's field above that. Only for rules that
+    /// `packs(bits:)`.
+    func fillPackedRow(source: UInt32, rules: ClassRules, bits: Int, column: UnsafeBufferPointer<Int32>,
+                       into row: UnsafeMutableBufferPointer<UInt16>) {
+        let field = UInt16(truncatingIfNeeded: (1 << bits) - 1)
+        row.update(repeating: field << UInt16(2 * bits))
+        guard source >= 1, Int(source) <= keysOfType.count else { return }
+        rules.start.withUnsafeBufferPointer { start in
+        rules.target.withUnsafeBufferPointer { targets in
+        rules.kind.withUnsafeBufferPointer { kinds in
+        rules.data.withUnsafeBufferPointer { data in
+            for sk in keysOfType[Int(source) - 1] where sk >= 1 && Int(sk) + 1 < start.count {
+                for r in Int(start[Int(sk)])..<Int(start[Int(sk) + 1]) {
+                    let key = targets[r]
+                    guard key >= 1, Int(key) <= typesOfKey.count else { continue }
+                    let d = UInt16(truncatingIfNeeded: data[r]) & field
+                    var or: UInt16 = 0, and: UInt16 = 0xffff
+                    switch kinds[r] {
+                    case .allow: or = d
+                    case .auditallow: or = d << UInt16(bits)
+                    case .auditdeny: and = ~((field & ~d) << UInt16(2 * bits))
+                    default: continue
+                    }
+                    typesOfKey[Int(key) - 1].withUnsafeBufferPointer { covered in
+                        for t in covered where Int(t) < column.count {
+                            let j = Int(column[Int(t)])
+                            if j >= 0 { row[j] = (row[j] | or) & and }
+                        }
+                    }
+                }
+            }
+        }}}}
     }
 
     /// The new type named by a type rule for an exact (source, target, class), if any.
@@ -159,4 +243,9 @@ public struct TypeEnforcement: Sendable {
         let i = indices.min()!
         return (policy.image.accessVectors[i].data, i)
     }
+}
+
+extension PolicyImage.AccessVectorEntry.Kind {
+    /// An access rule (allow, auditallow, auditdeny/dontaudit) rather than a type rule.
+    var isAccess: Bool { self == .allow || self == .auditallow || self == .auditdeny }
 }

@@ -91,6 +91,46 @@ import XenProfile
         #expect(checkedPairs > 1_000)
     }
 
+    /// Large inventories (past the 64-domain tiles and the eight-pair skips of the audit's bulk
+    /// pass): every pair agrees with the hooks asked one pair at a time.
+    @Test func bulkAuditAgreesWithHookByHookOnLargeInventories() throws {
+        let policy = try Fixtures.examplePolicy()
+        let contexts = Differential.validContexts(of: policy)
+        var rng = SplitMix64(seed: 20261130)
+        var checked = 0
+        for round in 0..<6 {
+            let n = 70 + rng.below(90)
+            var domains = (0..<n).map { i in
+                DomainSpec(name: "d\(i)", domid: UInt16(i), label: contexts[rng.below(contexts.count)], privileged: rng.below(8) == 0)
+            }
+            for i in 0..<n where rng.below(5) == 0 {
+                let t = rng.below(n)
+                if t != i { domains[i].target = "d\(t)" }
+            }
+            let boot = BootSettings(argo: true, macPermissive: rng.below(2) == 0,
+                                    xsm: [.flask, .flask, .flask, .silo, .dummy][round % 5], flask: round == 2 ? .permissive : .enforcing)
+            let system = try ResolvedSystem(inventory: SystemInventory(boot: boot, domains: domains), policy: policy)
+            let audit = ArgoAudit(system)
+            let hooks = ArgoHooks(system)
+            for i in 0..<n {
+                for j in 0..<n {
+                    let both = audit.domains[i].argo && audit.domains[j].argo
+                    let mayCall = both && hooks.hypervisorHook(.enable, domain: i).allowed
+                    let rss = mayCall && hooks.domainHook(.registerSingleSource, i, j).allowed
+                    let send = mayCall && hooks.domainHook(.send, i, j).allowed
+                    let backCall = both && hooks.hypervisorHook(.enable, domain: j).allowed
+                    let back = backCall && hooks.domainHook(.registerSingleSource, j, i).allowed
+                    #expect(audit.has(.registerSingleSource, i, j) == rss, "round \(round) \(i) -> \(j) rss")
+                    #expect(audit.has(.send, i, j) == send, "round \(round) \(i) -> \(j) send")
+                    #expect(audit.has(.notify, i, j) == send)
+                    #expect(audit.has(.channel, i, j) == (send && (back || audit.domains[j].registerAnySource)), "round \(round) \(i) -> \(j) channel")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 30_000)
+    }
+
     /// Whatever the policy: channel implies send; send implies Argo on both sides; Argo off means nothing.
     @Test func invariantsHold() throws {
         let policy = try Fixtures.examplePolicy()

@@ -108,28 +108,84 @@ public struct ArgoAudit: Sendable {
             return DomainFlows(argo: argo, registerAnySource: any)
         }
         self.domains = domains
-        var rss = [Bool](repeating: false, count: n * n)
-        var send = [Bool](repeating: false, count: n * n)
-        for i in 0..<n where mayCall[i] {
-            for j in 0..<n where domains[j].argo {
-                rss[i * n + j] = hooks.domainHook(.registerSingleSource, i, j).allowed
-                send[i * n + j] = hooks.domainHook(.send, i, j).allowed
-            }
-        }
+        // Bits 1 (register_single_source) and 2 (send) of each pair first, then notify and channel.
         var packed = [UInt8](repeating: 0, count: n * n)
-        for i in 0..<n {
-            for j in 0..<n {
-                var bits: UInt8 = 0
-                if rss[i * n + j] { bits |= Flow.registerSingleSource.bit }
-                if send[i * n + j] {
-                    bits |= Flow.send.bit | Flow.notify.bit
-                    // A message lands when the target can register a ring that accepts the source.
-                    if rss[j * n + i] || domains[j].registerAnySource { bits |= Flow.channel.bit }
+        packed.withUnsafeMutableBufferPointer { out in
+            if boot.xsm == .flask {
+                Self.flaskHooks(system, mayCall: mayCall, argo: domains.map(\.argo), into: out)
+            } else {
+                for i in 0..<n where mayCall[i] {
+                    for j in 0..<n where domains[j].argo {
+                        let rss = hooks.domainHook(.registerSingleSource, i, j).allowed
+                        let send = hooks.domainHook(.send, i, j).allowed
+                        out[i * n + j] = (rss ? Flow.registerSingleSource.bit : 0) | (send ? Flow.send.bit : 0)
+                    }
                 }
-                packed[i * n + j] = bits
             }
+            Self.addChannels(out, n: n, wildcard: domains.map(\.registerAnySource))
         }
         pairs = packed
+    }
+
+    /// `register_single_source` and `send` under FLASK for every pair at once: the table's bits
+    /// for the domains' SIDs, then the pairs whose target SID is not the target's own SID (self,
+    /// device model), then permissive overrides and domains without Argo.
+    static func flaskHooks(_ system: ResolvedSystem, mayCall: [Bool], argo: [Bool], into out: UnsafeMutableBufferPointer<UInt8>) {
+        let n = system.domains.count
+        let table = system.table
+        let rss = system.mask(.registerSingleSource), send = system.mask(.send)
+        table.permissionBits(sources: system.sids, targets: system.sids, slot: system.argoSlot, permissions: [rss, send], into: out)
+        func bits(_ i: Int, _ j: Int) -> UInt8 {
+            let allowed = table.decision(system.sids[i], system.targetSID(i, j), slot: system.argoSlot).allowed
+            return (allowed & rss != 0 ? Flow.registerSingleSource.bit : 0) | (allowed & send != 0 ? Flow.send.bit : 0)
+        }
+        for i in 0..<n {
+            out[i * n + i] = bits(i, i)
+            if let j = system.targets[i], j != i { out[i * n + j] = bits(i, j) }
+        }
+        let both = Flow.registerSingleSource.bit | Flow.send.bit
+        let permissive = system.boot.flask == .permissive
+        let columnMask = argo.map { $0 ? both : 0 }
+        columnMask.withUnsafeBufferPointer { columnMask in
+            for i in 0..<n {
+                let row = out.baseAddress! + i * n
+                if !mayCall[i] {
+                    row.update(repeating: 0, count: n)
+                } else if permissive || table.isPermissive(system.sids[i]) {
+                    for j in 0..<n { row[j] = columnMask[j] }
+                } else {
+                    for j in 0..<n { row[j] &= columnMask[j] }
+                }
+            }
+        }
+    }
+
+    /// Notify is send; a channel is send where the target can register a ring that accepts the
+    /// source (its own `register_single_source` back, or a wildcard ring). In tiles, so that
+    /// the transposed reads stay in cache.
+    static func addChannels(_ pairs: UnsafeMutableBufferPointer<UInt8>, n: Int, wildcard: [Bool]) {
+        let tile = 64
+        let rss = Flow.registerSingleSource.bit, send = Flow.send.bit
+        let landed = Flow.notify.bit | Flow.channel.bit
+        wildcard.withUnsafeBufferPointer { wildcard in
+            for i0 in stride(from: 0, to: n, by: tile) {
+                for j0 in stride(from: 0, to: n, by: tile) {
+                    let j1 = min(j0 + tile, n)
+                    for i in i0..<min(i0 + tile, n) {
+                        let row = pairs.baseAddress! + i * n
+                        var j = j0
+                        while j < j1 {
+                            // Most pairs have no flow: eight at a time.
+                            if j + 8 <= j1, UnsafeRawPointer(row + j).loadUnaligned(as: UInt64.self) == 0 { j += 8; continue }
+                            if row[j] & send != 0 {
+                                row[j] |= pairs[j * n + i] & rss != 0 || wildcard[j] ? landed : Flow.notify.bit
+                            }
+                            j += 1
+                        }
+                    }
+                }
+            }
+        }
     }
 
     public func has(_ flow: Flow, _ i: Int, _ j: Int) -> Bool {

@@ -218,22 +218,8 @@ public enum AuditRenderer {
             w.raw("]}")
         }
         w.raw(d.isEmpty ? "],\n  \"pairs\": [" : "\n  ],\n  \"pairs\": [")
-        var first = true
         let n = d.count
-        let names = d.map { JSONStreamWriter.quoted($0.name) }
-        for i in 0..<n {
-            for j in 0..<n {
-                let bits = audit.pairs[i * n + j]
-                guard bits != 0 else { continue }
-                w.raw(first ? "\n    {\"source\": " : ",\n    {\"source\": ")
-                first = false
-                w.raw(names[i]); w.raw(", \"target\": "); w.raw(names[j])
-                w.raw(bits & 1 != 0 ? ", \"register_single_source\": true" : ", \"register_single_source\": false")
-                w.raw(bits & 2 != 0 ? ", \"send\": true" : ", \"send\": false")
-                w.raw(bits & 4 != 0 ? ", \"notify\": true" : ", \"notify\": false")
-                w.raw(bits & 8 != 0 ? ", \"channel\": true}" : ", \"channel\": false}")
-            }
-        }
+        let first = PairsJSON(names: d.map(\.name)).write(audit.pairs, n: n, to: &w)
         w.raw(first ? "]" : "\n  ]")
         if explain {
             w.raw(",\n  \"explanations\": ")
@@ -346,6 +332,11 @@ struct JSONStreamWriter {
         if sink != nil, bytes.count >= 1 << 16 { finish() }
     }
 
+    mutating func bytes(_ b: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: b)
+        if sink != nil, bytes.count >= 1 << 16 { finish() }
+    }
+
     mutating func string(_ s: String) { raw(Self.quoted(s)) }
     var text: String { String(decoding: bytes, as: UTF8.self) }
 
@@ -357,6 +348,10 @@ struct JSONStreamWriter {
     }
 
     static func quoted(_ s: String) -> String {
+        // Most names and labels need no escape: copied whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + s + "\""
+        }
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
