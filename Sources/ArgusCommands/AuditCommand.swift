@@ -38,6 +38,17 @@ public struct SystemOptions: ParsableArguments {
 
     public init() {}
 
+    /// The options of a command that takes its policy, Xen and booleans itself and a system
+    /// file by path (`check`, `paths`). Every option of the group is set: ArgumentParser traps
+    /// on one read before it was given.
+    public init(policy: PolicyOptions, xen: XenOptions, systemFile: String, booleans: [String]) {
+        self.policy = policy
+        self.xen = xen
+        self.systemFileOption = systemFile
+        self.xlList = nil
+        self.booleans = booleans
+    }
+
     public func booleanValues() throws(InputError) -> [String: Bool] {
         try Self.parseBooleans(booleans)
     }

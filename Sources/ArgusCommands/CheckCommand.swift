@@ -53,14 +53,7 @@ public struct CheckCommand: ContextualCommand {
 
     /// The options of a command over a system file, for `path`.
     func systemOptions(_ path: String) -> SystemOptions {
-        var options = SystemOptions()
-        options.policy = policy
-        options.xen = xen
-        options.systemFile = path
-        // Every option of the group set: ArgumentParser traps on one read before it is given.
-        options.xlList = nil
-        options.booleans = booleans
-        return options
+        SystemOptions(policy: policy, xen: xen, systemFile: path, booleans: booleans)
     }
 
     public func run(in context: CommandContext) throws {

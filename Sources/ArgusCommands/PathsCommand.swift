@@ -65,13 +65,7 @@ public struct PathsCommand: ContextualCommand {
             }
             guard let from else { throw InputError("needs --from DOMAIN", option: "--system") }
             guard let to else { throw InputError("needs --to DOMAIN", option: "--system") }
-            var options = SystemOptions()
-            options.policy = policy
-            options.xen = xen
-            options.systemFile = systemFile
-            // Every option of the group set: ArgumentParser traps on one read before it is given.
-            options.xlList = nil
-            options.booleans = booleans
+            let options = SystemOptions(policy: policy, xen: xen, systemFile: systemFile, booleans: booleans)
             let system = try options.resolve(in: context)
             guard let i = system.index(ofDomain: from) else { throw InputError("unknown domain '\(from)'", file: systemFile) }
             guard let j = system.index(ofDomain: to) else { throw InputError("unknown domain '\(to)'", file: systemFile) }
