@@ -10,10 +10,16 @@ public struct ArgoDomainSpec: Sendable, Hashable {
     public var isCompat: Bool
     /// Created before a `flask=late` policy was loaded: `argo_init`'s check passed.
     public var createdBeforePolicy: Bool
+    /// The SID the domain is built with when it differs from `sid` (xl's `init_seclabel`):
+    /// `argo_init`'s enable check at creation uses it, then the toolstack relabels the domain
+    /// to `sid` before it runs. Device models serving it keep a target SID computed from it.
+    public var buildSID: UInt32?
 
     public init(domid: UInt16, name: String? = nil, sid: UInt32 = 0, isControl: Bool = false,
-                deviceModelTarget: UInt16? = nil, isCompat: Bool = false, createdBeforePolicy: Bool = false) {
+                deviceModelTarget: UInt16? = nil, isCompat: Bool = false, createdBeforePolicy: Bool = false,
+                buildSID: UInt32? = nil) {
         self.createdBeforePolicy = createdBeforePolicy
+        self.buildSID = buildSID
         self.domid = domid
         self.name = name ?? "d\(domid)"
         self.sid = sid
@@ -101,9 +107,13 @@ public final class ArgoHypervisor {
             // reference to a destroyed domain is dropped.
             throw existing.isDying ? .domidHeldByDyingDomain(spec.domid) : .domidInUse(spec.domid)
         }
-        var selfSID = spec.sid
-        if case .flask(let decider, _) = settings.xsm { selfSID = decider.selfSID(of: spec.sid) }
-        let domain = Domain(domid: spec.domid, name: spec.name, sid: spec.sid, selfSID: selfSID,
+        // Built with its build label (if any): argo_init's check below sees that one.
+        let built = spec.buildSID ?? spec.sid
+        func selfSID(_ sid: UInt32) -> UInt32 {
+            if case .flask(let decider, _) = settings.xsm { return decider.selfSID(of: sid) }
+            return sid
+        }
+        let domain = Domain(domid: spec.domid, name: spec.name, sid: built, selfSID: selfSID(built),
                             isControl: spec.isControl, deviceModelTarget: spec.deviceModelTarget,
                             isCompat: spec.isCompat, memory: GuestMemory())
         domainTable[Int(spec.domid)] = domain
@@ -112,6 +122,12 @@ public final class ArgoHypervisor {
         if settings.argoEnabled, beforePolicyLoad
             || (try? checkEnable(domain, current: creator, quiet: settings.behaviour.quietEnableCheckAtCreation)) != nil {
             domain.argo = ArgoDomainState()
+        }
+        if built != spec.sid {
+            // xl relabels the domain before unpausing it (flask relabel: sid and self SID; the
+            // Argo state stays as argo_init left it).
+            domain.sid = spec.sid
+            domain.selfSID = selfSID(spec.sid)
         }
         return domain.argo != nil
     }

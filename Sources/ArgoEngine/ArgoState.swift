@@ -150,6 +150,10 @@ final class Domain {
     var sid: UInt32
     /// Its self SID (`dsec->self_sid`), computed at creation under FLASK.
     var selfSID: UInt32
+    /// The SID it was built with (before a toolstack relabel): a device model serving it has
+    /// its target SID computed from this one when the target is set, and Xen does not
+    /// recompute it when this domain is relabelled.
+    let buildSID: UInt32
     /// Control domain (`is_privileged`).
     var isControl: Bool
     /// The domain this one serves as device model (`d->target`), if any.
@@ -170,6 +174,7 @@ final class Domain {
         self.name = name
         self.sid = sid
         self.selfSID = selfSID
+        buildSID = sid
         self.isControl = isControl
         self.deviceModelTarget = deviceModelTarget
         self.isCompat = isCompat

@@ -62,7 +62,7 @@ extension ArgoHypervisor {
     func targetSID(_ decider: any FlaskArgoDecider, _ source: Domain, _ target: Domain) -> UInt32 {
         if source === target { return source.selfSID }
         if let served = source.deviceModelTarget, served == target.domid {
-            return decider.deviceModelTargetSID(deviceModel: source.sid, target: target.sid)
+            return decider.deviceModelTargetSID(deviceModel: source.sid, target: target.buildSID)
         }
         return target.sid
     }

@@ -50,12 +50,12 @@ public struct SimulateCommand: ContextualCommand {
             }
         }
         let system = try ResolvedSystem(inventory: inventory, policy: loaded, booleans: options.booleanValues(), extraLabels: extras)
-        try Self.refuseBuildLabels(system)
         let policy = system.policy
         let decider = TableDecider(system: system)
         let domains = system.domains.enumerated().map { i, d in
             SimulationDomain(name: d.name, domid: d.domid, label: d.label, sid: system.sids[i],
-                             privileged: d.privileged, deviceModelTarget: d.target, createdBeforePolicy: d.createdBeforePolicy)
+                             privileged: d.privileged, deviceModelTarget: d.target, createdBeforePolicy: d.createdBeforePolicy,
+                             buildSID: system.hasBuildLabel(i) ? system.buildSIDs[i] : nil)
         }
         let simulator = try ScenarioSimulator(
             settings: ArgoBootSettings(system.boot, profile: system.profile, decider: decider), domains: domains,
@@ -132,7 +132,6 @@ public struct TrafficOptions: ParsableArguments {
             configuration.maxMemory = ProcessInfo.processInfo.physicalMemory / 2
         }
         let system = try options.resolve(in: context)
-        try SimulateCommand.refuseBuildLabels(system)
         let simulator = try TrafficSimulator(system: system, configuration: configuration)
         let environment = ProcessInfo.processInfo.environment
         // The run may be long: notes held so far go out now, and the progress bar after them.
@@ -147,17 +146,5 @@ public struct TrafficOptions: ParsableArguments {
         case .json: context.standardOutput.write(report.json)
         case .text: context.standardOutput.write(report.text(seconds: Date().timeIntervalSince(start)))
         }
-    }
-}
-
-extension SimulateCommand {
-    /// The engine creates a domain with one label and has no relabel operation yet, so a
-    /// domain built with another label (xl's `init_seclabel`) would get its Argo state from the
-    /// wrong one: refused rather than simulated wrongly (`audit` and `query` model it).
-    static func refuseBuildLabels(_ system: ResolvedSystem) throws(InputError) {
-        guard let i = system.domains.indices.first(where: system.hasBuildLabel) else { return }
-        let d = system.domains[i]
-        throw InputError("domain '\(d.name)' is built with init_seclabel \(d.buildLabel ?? "?") and runs as \(d.label): simulate does not model the relabel yet (audit and query do)",
-                         at: d.buildLabelLocation ?? d.location ?? SourceLocation(file: system.inventory.path))
     }
 }

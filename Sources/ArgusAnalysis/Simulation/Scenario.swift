@@ -171,10 +171,14 @@ public struct SimulationDomain: Sendable, Hashable {
     public var compat: Bool
     /// Created before a `flask=late` policy was loaded.
     public var createdBeforePolicy: Bool
+    /// The SID it is built with when that differs from `sid` (xl's `init_seclabel`).
+    public var buildSID: UInt32?
 
     public init(name: String, domid: UInt16, label: String = "", sid: UInt32 = 0, privileged: Bool = false,
-                deviceModelTarget: String? = nil, compat: Bool = false, createdBeforePolicy: Bool = false) {
+                deviceModelTarget: String? = nil, compat: Bool = false, createdBeforePolicy: Bool = false,
+                buildSID: UInt32? = nil) {
         self.createdBeforePolicy = createdBeforePolicy
+        self.buildSID = buildSID
         self.name = name
         self.domid = domid
         self.label = label

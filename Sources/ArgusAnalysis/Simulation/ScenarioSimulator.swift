@@ -40,7 +40,7 @@ public final class ScenarioSimulator {
             do {
                 try hypervisor.createDomain(ArgoDomainSpec(domid: domain.domid, name: domain.name, sid: domain.sid,
                                                        isControl: domain.privileged, isCompat: domain.compat,
-                                                       createdBeforePolicy: domain.createdBeforePolicy))
+                                                       createdBeforePolicy: domain.createdBeforePolicy, buildSID: domain.buildSID))
             } catch {
                 throw InputError("domain '\(domain.name)': domid \(domain.domid) is \(error == .domidInUse(domain.domid) ? "already in use" : "reserved")")
             }

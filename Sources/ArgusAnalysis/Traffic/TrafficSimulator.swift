@@ -68,7 +68,8 @@ public final class TrafficSimulator {
         for domain in topology.domains {
             do {
                 try hypervisor.createDomain(ArgoDomainSpec(domid: domain.domid, name: domain.name, sid: domain.sid,
-                                                           isControl: domain.isControl, deviceModelTarget: domain.deviceModelTarget))
+                                                           isControl: domain.isControl, deviceModelTarget: domain.deviceModelTarget,
+                                                           buildSID: domain.buildSID))
             } catch {
                 throw InputError("domain '\(domain.name)': domid \(domain.domid) cannot be created")
             }
@@ -109,7 +110,8 @@ public final class TrafficSimulator {
         for index in ringsByPartner[victim] { registered[index] = false }
         waitedOn[victim] = false
         _ = try? hypervisor.createDomain(ArgoDomainSpec(domid: domain.domid, name: domain.name, sid: domain.sid,
-                                                        isControl: domain.isControl, deviceModelTarget: domain.deviceModelTarget),
+                                                        isControl: domain.isControl, deviceModelTarget: domain.deviceModelTarget,
+                                                        buildSID: domain.buildSID),
                                          creator: controlDomid)
         report.domainsRecreated += 1
         for index in ringsByOwner[victim] + ringsByPartner[victim] {

@@ -9,6 +9,8 @@ public struct TrafficDomain: Sendable, Hashable {
     /// Index of the inventory domain whose label (and so SID) this one has.
     public var template: Int
     public var sid: UInt32
+    /// The SID it is built with when that differs (xl's `init_seclabel`), as its template's.
+    public var buildSID: UInt32? = nil
     public var isControl: Bool
     /// Device-model target (inventory domains only; clones serve nobody).
     public var deviceModelTarget: UInt16?
@@ -59,6 +61,7 @@ public struct TrafficTopology: Sendable {
             usedNames.insert(d.name)
             let target = d.target.flatMap { name in inventory.first { $0.name == name }?.domid }
             domains.append(TrafficDomain(name: d.name, domid: d.domid, template: i, sid: system.sids[i],
+                                         buildSID: system.hasBuildLabel(i) ? system.buildSIDs[i] : nil,
                                          isControl: d.privileged, deviceModelTarget: target,
                                          argo: audit.domains[i].argo, wildcard: audit.domains[i].registerAnySource))
         }
@@ -76,6 +79,7 @@ public struct TrafficTopology: Sendable {
             usedDomids.insert(nextDomid)
             usedNames.insert(name)
             domains.append(TrafficDomain(name: name, domid: nextDomid, template: template, sid: system.sids[template],
+                                         buildSID: system.hasBuildLabel(template) ? system.buildSIDs[template] : nil,
                                          isControl: false, deviceModelTarget: nil,
                                          argo: audit.domains[template].argo, wildcard: audit.domains[template].registerAnySource))
         }
