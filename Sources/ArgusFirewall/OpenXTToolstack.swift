@@ -13,10 +13,10 @@ public struct OpenXTVM: Sendable, Hashable {
     /// Counts for `seamless` only when the VM is of type `svm` (xenmgr reads the setting only then).
     public var seamless: Bool
     /// The VM's `argo-firewall-rules`, each with the place it was written.
-    public var rules: [(rule: OpenXTRule, text: String, location: SourceLocation?)]
+    public var rules: [WrittenOpenXTRule]
 
     public init(name: String, domid: UInt16, stubdomDomid: UInt16? = nil, uuid: String, type: String = "svm",
-                seamless: Bool = false, rules: [(rule: OpenXTRule, text: String, location: SourceLocation?)] = []) {
+                seamless: Bool = false, rules: [WrittenOpenXTRule] = []) {
         self.name = name
         self.domid = domid
         self.stubdomDomid = stubdomDomid
@@ -25,13 +25,6 @@ public struct OpenXTVM: Sendable, Hashable {
         self.seamless = seamless
         self.rules = rules
     }
-
-    public static func == (a: OpenXTVM, b: OpenXTVM) -> Bool {
-        a.name == b.name && a.domid == b.domid && a.stubdomDomid == b.stubdomDomid && a.uuid == b.uuid && a.type == b.type
-            && a.seamless == b.seamless && a.rules.map(\.text) == b.rules.map(\.text)
-    }
-
-    public func hash(into h: inout Hasher) { h.combine(name); h.combine(domid) }
 }
 
 /// What xenmgr does to the firewall when it starts with `vms` running (OpenXT/manager,
@@ -75,11 +68,11 @@ public enum OpenXTToolstack {
         for vm in vms {
             // The VM's rules then their inverses, duplicates dropped (`nub`).
             var effective: [(OpenXTRule, String, Bool, SourceLocation?)] = []
-            for (rule, text, location) in vm.rules where !effective.contains(where: { $0.0 == rule }) {
-                effective.append((rule, text, false, location))
+            for w in vm.rules where !effective.contains(where: { $0.0 == w.rule }) {
+                effective.append((w.rule, w.text, false, w.location))
             }
-            for (rule, text, location) in vm.rules where !effective.contains(where: { $0.0 == rule.inverse }) {
-                effective.append((rule.inverse, text, true, location))
+            for w in vm.rules where !effective.contains(where: { $0.0 == w.rule.inverse }) {
+                effective.append((w.rule.inverse, w.text, true, w.location))
             }
             for (rule, text, inverse, location) in effective {
                 let origin = FirewallOrigin.vmRule(vm: vm.name, rule: text, inverse: inverse, location: location)

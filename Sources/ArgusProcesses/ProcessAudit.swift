@@ -113,6 +113,14 @@ public struct ProcessAudit: Sendable {
         }
     }
 
+    /// The services process `p` of domain `i` (which has a policy) reaches, by index.
+    public func servicesReached(from i: Int, process p: Int) -> [Int] {
+        guard let dp = domains[i], dp.uses[p].maySend else { return [] }
+        return services.services.indices.filter { s in
+            services.reach(sender: i, service: s).lands && (receiversOf(services.services[s].domain).map { !$0.isEmpty } ?? true)
+        }
+    }
+
     /// The process types of domain `j` that may own a ring, or nil without a policy.
     public func receiversOf(_ j: Int) -> [String]? {
         guard let dp = domains[j] else { return nil }

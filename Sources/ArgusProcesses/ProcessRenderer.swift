@@ -20,9 +20,7 @@ public enum ProcessRenderer {
                 let u = dp.uses[p]
                 out += "    \(process.typeName): \(useWords(u))"
                 if u.maySend {
-                    let reached = sa.services.indices.filter { s in
-                        pa.reaches(from: dp.domain, service: s).first { $0.process == process.typeName }!.lands
-                    }.map { ServiceRenderer.name(sa, $0) }
+                    let reached = pa.servicesReached(from: dp.domain, process: p).map { ServiceRenderer.name(sa, $0) }
                     out += reached.isEmpty ? "; reaches no service" : "; reaches \(reached.joined(separator: ", "))"
                 }
                 if u.mayReceive { out += "; may own rings" }
@@ -54,9 +52,7 @@ public enum ProcessRenderer {
         for dp in pa.domains.compactMap({ $0 }) {
             for (p, process) in dp.decisions.processes.enumerated() {
                 let u = dp.uses[p]
-                let reached = sa.services.indices.filter { s in
-                    pa.reaches(from: dp.domain, service: s).first { $0.process == process.typeName }!.lands
-                }.map { ServiceRenderer.name(sa, $0) }
+                let reached = pa.servicesReached(from: dp.domain, process: p).map { ServiceRenderer.name(sa, $0) }
                 items.append(JSONProcess(domain: d[dp.domain].name, process: process.typeName, context: process.contextText,
                                          permissive: u.permissive, send_devices: u.sendDevices, receive_devices: u.receiveDevices,
                                          may_send: u.maySend, may_own_rings: u.mayReceive, reaches: reached))
@@ -79,9 +75,7 @@ public enum ProcessRenderer {
         for dp in pa.domains.compactMap({ $0 }) {
             for (p, process) in dp.decisions.processes.enumerated() {
                 let u = dp.uses[p]
-                let reached = sa.services.indices.filter { s in
-                    pa.reaches(from: dp.domain, service: s).first { $0.process == process.typeName }!.lands
-                }.map { ServiceRenderer.name(sa, $0) }
+                let reached = pa.servicesReached(from: dp.domain, process: p).map { ServiceRenderer.name(sa, $0) }
                 out += "<tr><td>\(e(d[dp.domain].name))</td><td>\(e(process.typeName))\(u.permissive ? " (permissive)" : "")</td>"
                 out += "<td class=\"\(u.maySend ? "yes" : "no")\" title=\"\(e(useWords(u)))\">\(e(u.sendDevices.isEmpty ? (u.permissive ? "permissive" : "—") : u.sendDevices.joined(separator: ", ")))</td>"
                 out += "<td>\(e(reached.isEmpty ? "—" : reached.joined(separator: ", ")))</td></tr>\n"

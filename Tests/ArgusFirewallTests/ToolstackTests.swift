@@ -8,7 +8,7 @@ import XenProfile
     static func vm(_ name: String, _ domid: UInt16, type: String = "svm", stub: UInt16? = nil, seamless: Bool = false,
                    _ rules: [String]) -> OpenXTVM {
         OpenXTVM(name: name, domid: domid, stubdomDomid: stub, uuid: "uuid-\(name)", type: type, seamless: seamless,
-                 rules: rules.map { (try! OpenXTRule.parse($0), $0, nil) })
+                 rules: rules.map { WrittenOpenXTRule(rule: try! OpenXTRule.parse($0), text: $0, location: nil) })
     }
 
     static func list(_ vms: [OpenXTVM]) -> [String] {

@@ -89,7 +89,8 @@ public enum FirewallLintChecks {
         let seamless = vms.filter { $0.type == "svm" && $0.seamless }.map(\.uuid)
         var out: [(String, SourceLocation?, String?)] = []
         for vm in vms {
-            for (rule, text, location) in vm.rules {
+            for written in vm.rules {
+                let (rule, text, location) = (written.rule, written.text, written.location)
                 for (side, match) in [("source", rule.from), ("destination", rule.to)]
                 where OpenXTToolstack.endpoints(match, myself: vm, vms: vms, seamless: seamless).isEmpty {
                     out.append(("\(vm.name)'s rule '\(text)': its \(side) names no running domain, so the rule adds nothing", location, text))

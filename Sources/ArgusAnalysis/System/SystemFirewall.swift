@@ -34,7 +34,7 @@ extension SystemInventory {
             OpenXTVM(name: d.name, domid: d.domid,
                      stubdomDomid: domains.first { $0.target == d.name }?.domid,
                      uuid: d.uuid ?? "(no uuid: \(d.name))", type: d.vmType ?? "svm", seamless: d.seamless,
-                     rules: d.firewallRules.map { ($0.rule, $0.text, $0.location) })
+                     rules: d.firewallRules)
         } : nil
         return FirewallSetup(toolstackVMs: toolstack, lines: firewallLines)
     }
