@@ -49,13 +49,15 @@ let package = Package(
         // Which processes inside a domain may use Argo: its Linux SELinux policy over the
         // Argo device nodes (the decision table, libselinux labels, live mode).
         .target(name: "ArgusGuest", dependencies: ["CSELinux", "DecisionTable", "Flask", "Sepol"]),
-        .target(name: "ArgoEngine", dependencies: ["DecisionTable", "Flask", "XenProfile"]),
+        // Prefetch hints (inline C: Swift has none) for the engine's and the simulator's pipelines.
+        .target(name: "CCacheHint"),
+        .target(name: "ArgoEngine", dependencies: ["CCacheHint", "DecisionTable", "Flask", "XenProfile"]),
         // OpenXT's firewall as configured: its two rule syntaxes and the toolstack's reduction
         // of per-VM rules to the hypervisor's global rule list, each rule with its origin.
         .target(name: "ArgusFirewall", dependencies: ["ArgoEngine", "Flask"]),
         .target(
             name: "ArgusAnalysis",
-            dependencies: ["ArgoEngine", "ArgusFirewall", "DecisionTable", "Flask", "XenProfile", "TOMLReader", "Yams"]
+            dependencies: ["ArgoEngine", "ArgusFirewall", "CCacheHint", "DecisionTable", "Flask", "XenProfile", "TOMLReader", "Yams"]
         ),
         // Which processes inside domains reach which services: the domain's SELinux policy joined
         // with the services audit (three gates: process -> device, domain -> domain, port -> port).
@@ -120,7 +122,7 @@ let package = Package(
 )
 
 // Settings for every target in one place: Swift 6 mode with strict concurrency.
-for target in package.targets where target.type != .system && target.type != .plugin && target.name != "CSepolGuard" {
+for target in package.targets where target.type != .system && target.type != .plugin && target.name != "CSepolGuard" && target.name != "CCacheHint" {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     settings.append(.enableUpcomingFeature("ExistentialAny"))

@@ -109,7 +109,7 @@ final class ArgoDomainState {
     var wildcardWaits: [PendingWait] = []
 
     /// The same rings by (aport, partner), for lookups; the buckets keep Xen's order.
-    @exclusivity(unchecked) private var table = RingTable()
+    @exclusivity(unchecked) private(set) var table = RingTable()
 
     deinit { table.deallocate() }
 

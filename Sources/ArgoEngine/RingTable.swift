@@ -52,6 +52,25 @@ struct RingTable {
         return nil
     }
 
+    /// Where a probe for `(aport, partner)` starts: a cache hint's target.
+    @inline(__always)
+    func probeStart(aport: UInt32, partner: UInt16) -> UnsafeRawPointer {
+        UnsafeRawPointer(entries + Self.home(Self.key(aport: aport, partner: partner), mask: mask))
+    }
+
+    /// ``find(aport:partner:)`` without taking a reference: for cache hints, which must not
+    /// touch reference counts (a count is a write to the ring object's line).
+    @inline(__always)
+    func findUnretained(aport: UInt32, partner: UInt16) -> Unmanaged<Ring>? {
+        let key = Self.key(aport: aport, partner: partner)
+        var index = Self.home(key, mask: mask)
+        while let ring = entries[index].ring {
+            if entries[index].key == key { return ring }
+            index = (index + 1) & mask
+        }
+        return nil
+    }
+
     /// Adds a ring whose id is not in the table.
     mutating func insert(_ ring: Ring) {
         if (count + 1) * 2 > mask + 1 { grow() }

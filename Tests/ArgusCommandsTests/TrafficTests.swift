@@ -94,4 +94,25 @@ import TestSupport
         #expect(!plain.contains("\u{1B}"))
         #expect(TrafficProgressBar(enabled: true, color: true).line(1, 2).contains("\u{1B}[36m"))
     }
+
+    /// Reports recorded before the send loop drew its messages ahead (the software pipeline):
+    /// the same seed must still give the same workload, byte for byte. The small-ring run
+    /// makes thousands of EAGAINs (each one a draw outside the plan), the OpenXT run has
+    /// firewall rejections; both churn.
+    @Test(arguments: [
+        ("generate-seed42.json", ["policy/example", "examples/system.toml"],
+         ["--seed", "42", "--messages", "20000", "--domains", "24", "--rings-per-domain", "6", "--churn-every", "4000"]),
+        ("generate-small-rings.json", ["policy/example", "examples/system.toml"],
+         ["--seed", "3", "--messages", "20000", "--ring-size", "4032", "--sizes", "1024,2048", "--churn-every", "3000"]),
+        ("generate-openxt.json", ["policy/openxt", "examples/openxt/system.toml"],
+         ["--seed", "5", "--messages", "20000", "--domains", "40", "--churn-every", "2500"]),
+    ])
+    func reportsStayAsRecorded(golden: String, inputs: [String], options: [String]) {
+        let root = Fixtures.root
+        let r = runArgus(["simulate", root.appendingPathComponent(inputs[0]).path,
+                          "--system", root.appendingPathComponent(inputs[1]).path, "--generate"]
+                         + options + ["--format", "json"])
+        #expect(r.status == 0, "\(r.err)")
+        Golden.expectMatch(r.out, golden: "simulate/\(golden)")
+    }
 }

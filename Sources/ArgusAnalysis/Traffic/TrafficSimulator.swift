@@ -1,4 +1,5 @@
 import ArgoEngine
+import CCacheHint
 import Flask
 
 /// Runs a seeded workload through the Argo engine: rings registered, messages sent and read,
@@ -97,7 +98,7 @@ public final class TrafficSimulator {
 
     /// Destroys one non-control domain and creates it again: Xen tears down its rings and the
     /// single-source rings naming it as partner; both sets are registered again.
-    private func churn() {
+    private func churn(_ random: inout SeededRandom) {
         let candidates = topology.domains.indices.filter { !topology.domains[$0].isControl }
         guard !candidates.isEmpty else { return }
         let victim = candidates[random.below(candidates.count)]
@@ -128,16 +129,24 @@ public final class TrafficSimulator {
         var notifyOwners: [Int] = []
         let ringLength = Int(configuration.ringSize)
         var read = 0, bytes = 0
-        for index in dirtyRings {
+        let pending = dirtyRings
+        // Readers are picked at random from the whole table: each one is warmed a few rings
+        // ahead (its entry, then its ring header), as the send loop does for sends.
+        // (The address is only a hint's target: the array is not resized during the pass.)
+        let readers = readers.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }
+        let readerStride = MemoryLayout<ArgoRingReader?>.stride
+        for (position, index) in pending.enumerated() {
+            if position + 8 < pending.count { argus_prefetch_read(readers + pending[position + 8] * readerStride) }
+            if position + 4 < pending.count { self.readers[pending[position + 4]]?.warm() }
             let owner = Int(ringTargets[index].owner)
             if slowReader[owner] && readPasses % TrafficConfiguration.slowReadPasses != 0 {
                 kept.append(index)
                 continue
             }
             dirty[index] = false
-            guard registered[index], readers[index] != nil else { continue }
+            guard registered[index], self.readers[index] != nil else { continue }
             var used = 0
-            readers[index]!.consume { _, _, payload in
+            _ = self.readers[index]!.consume { _, _, payload in
                 read += 1
                 bytes += payload.count
                 used += (payload.count + 16 + 15) & ~15
@@ -193,37 +202,57 @@ public final class TrafficSimulator {
         let churnEvery = configuration.churnEvery
         let progressEvery = 1 << 16
 
-        var streamLeft = 0, streamSender = 0
-        var streamRing: Int?
+        let draws = TrafficDraws(domainCount: domains.count, ringCount: ringCount, routeCount: routes.count, sizeCount: sizes.count)
+        var plan = TrafficPlan(draws: draws, random: random)
+        // Resolves a planned message's route into sender, ring and owner.
+        func resolve(_ message: inout PlannedMessage) {
+            guard !message.resolved else { return }
+            let route = routes[Int(message.route)]
+            message.sender = Int32(route.sender)
+            message.ring = Int32(route.ring)
+            message.owner = ringTargets[route.ring].owner
+            message.resolved = true
+        }
+        // A planned send's addresses for a cache hint (nil: a stray send with no ring).
+        func warm(_ message: PlannedMessage, _ step: SendWarmStep) {
+            guard message.ring >= 0 else { return }
+            let target = ringTargets[Int(message.ring)]
+            hypervisor.warmSend(from: domids[Int(message.sender)],
+                                to: ArgoAddress(aport: target.aport, domainID: domids[Int(target.owner)]), step: step)
+        }
+
         for message in 0..<total {
             if message > 0 {
                 if message % TrafficConfiguration.readEvery == 0 { readPass() }
-                if churnEvery > 0 && message % churnEvery == 0 { churn() }
+                if churnEvery > 0 && message % churnEvery == 0 {
+                    // The churn draws between the previous message and this one.
+                    var state = plan[0].before
+                    churn(&state.random)
+                    plan.redraw(from: state, after: 0)
+                }
                 if message % progressEvery == 0 { progress?(message, total) }
             }
-            let sender: Int, ringIndex: Int?
-            if streamLeft > 0 {
-                streamLeft -= 1
-                sender = streamSender
-                ringIndex = streamRing
-            } else if routes.isEmpty || random.oneIn(TrafficConfiguration.strayOneIn) {
-                report.straySends += 1
-                sender = random.below(domains.count)
-                ringIndex = ringCount == 0 ? nil : random.below(ringCount)
-            } else {
-                let route = routes[random.below(routes.count)]
-                sender = route.sender
-                ringIndex = route.ring
-                // A stream: this route carries the next few messages too.
-                streamLeft = random.below(TrafficConfiguration.longestStream)
-                streamSender = sender
-                streamRing = ringIndex
+            // The software pipeline: each step of the send's chain of lookups is warmed a few
+            // sends ahead, so each load has had time to arrive when it is needed.
+            routes.withUnsafeBufferPointer { routes in
+                let early = plan[24]
+                if early.route >= 0 { argus_prefetch_read(routes.baseAddress! + Int(early.route)) }
             }
-            let sizeIndex = random.below(sizes.count)
+            resolve(&plan[16])
+            warm(plan[16], .table)
+            warm(plan[8], .ring)
+            warm(plan[4], .pages)
+
+            var current = plan[0]
+            resolve(&current)
+            if current.stray { report.straySends += 1 }
+            let sender = Int(current.sender)
+            let ringIndex: Int? = current.ring >= 0 ? Int(current.ring) : nil
+            let sizeIndex = Int(current.sizeIndex)
             let size = sizes[sizeIndex]
             let from = domids[sender]
             let target = ringIndex.map { ringTargets[$0] }
-            let owner = target.map { Int($0.owner) } ?? random.below(domains.count)
+            let owner = target.map { Int($0.owner) } ?? Int(current.owner)
             let source = ArgoAddress(aport: 1, domainID: from)
             let destination = ArgoAddress(aport: target?.aport ?? TrafficTopology.firstPort, domainID: domids[owner])
             report.messagesAttempted += 1
@@ -243,6 +272,11 @@ public final class TrafficSimulator {
                 }
             } catch {
                 failuresByErrno[min(Int(error.rawValue), 127)] += 1
+                // EAGAIN and the errors not named below end the sender's stream; the planned
+                // messages after it are then drawn again (if that changes them).
+                var state = plan.stateAfterCurrent
+                let streamEnded = state.streamLeft != 0
+                state.streamLeft = 0
                 switch error {
                 case .EPERM where hypervisor.statistics.firewallRejections != firewallRejectionsSeen:
                     // OpenXT's firewall, not XSM: counted apart.
@@ -252,20 +286,23 @@ public final class TrafficSimulator {
                     denialsByTemplatePair[domains[sender].template * templates + domains[owner].template] += 1
                 case .EAGAIN:
                     report.eagain += 1
-                    streamLeft = 0   // the sender waits for space rather than retrying
-                    // Xen queued a space wait already; now and then the sender also asks through notify
-                    // (notify scans all of the caller's rings, as Xen's does: too dear for every EAGAIN).
-                    if random.oneIn(TrafficConfiguration.senderNotifyOneIn) {
+                    // The sender waits for space rather than retrying. Xen queued a space wait
+                    // already; now and then the sender also asks through notify (notify scans all
+                    // of the caller's rings, as Xen's does: too dear for every EAGAIN).
+                    if state.random.oneIn(TrafficConfiguration.senderNotifyOneIn) {
                         let entry = RingDataEntry(ring: destination, spaceRequired: UInt32(size))
                         _ = try? hypervisor.guest(from).notify([entry])
                         report.senderNotifies += 1
                     }
+                    plan.redraw(from: state, after: 1)
                     waitedOn[owner] = true
                 case .EBUSY:
                     report.ebusy += 1
-                default: streamLeft = 0
+                default:
+                    if streamEnded { plan.redraw(from: state, after: 1) }
                 }
             }
+            plan.advance()
         }
         readPass()
         progress?(total, total)
