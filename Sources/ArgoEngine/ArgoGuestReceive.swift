@@ -113,9 +113,16 @@ extension ArgoHypervisor {
     @discardableResult
     public func send(from sender: UInt16, source: ArgoAddress, destination: ArgoAddress, messageType: UInt32,
                      payload: UnsafeRawBufferPointer) throws(XenErrno) -> Int {
-        guard let caller = liveDomain(sender) else { preconditionFailure("no live domain \(sender)") }
+        guard let found = domainRef(sender), found._withUnsafeGuaranteedRef({ !$0.isDying }) else { preconditionFailure("no live domain \(sender)") }
+        return try found.borrow { (caller) throws(XenErrno) -> Int in try send(caller: caller, source: source, destination: destination,
+                                                                               messageType: messageType, payload: payload) }
+    }
+
+    @inline(__always)
+    private func send(caller: Domain, source: ArgoAddress, destination: ArgoAddress, messageType: UInt32,
+                      payload: UnsafeRawBufferPointer) throws(XenErrno) -> Int {
         guard settings.argoEnabled else { throw .EOPNOTSUPP }
-        if xsmKind == .flask { try checkEnable(caller, current: sender) }
+        if xsmKind == .flask { try checkEnable(caller, current: caller.domid) }
         guard payload.count <= Int(UInt32.max) else { throw .EINVAL }
         var iov = ArgoIOV(address: 0, length: UInt32(payload.count))
         var buffer = payload
@@ -165,17 +172,17 @@ public struct ArgoRingReader {
         contiguous ? header.unsafelyUnwrapped.advanced(by: at) : pages[at >> 12].advanced(by: at & 0xFFF)
     }
 
-    /// Hands each message's source, type and payload to `body`, then publishes
-    /// rx_ptr. A payload that wraps or crosses a page is gathered into a scratch
-    /// buffer. Stops at a corrupt header; sanitises a bogus rx_ptr as Xen
-    /// reads it. Returns the number of messages consumed. Does not call notify.
-    @discardableResult
     /// A cache hint for a coming ``consume(_:)``: the ring header's line. Changes nothing.
     @inline(__always)
     public func warm() {
         if let header { argus_prefetch_write(header) }
     }
 
+    /// Hands each message's source, type and payload to `body`, then publishes
+    /// rx_ptr. A payload that wraps or crosses a page is gathered into a scratch
+    /// buffer. Stops at a corrupt header; sanitises a bogus rx_ptr as Xen
+    /// reads it. Returns the number of messages consumed. Does not call notify.
+    @discardableResult
     public mutating func consume(_ body: (ArgoAddress, UInt32, UnsafeRawBufferPointer) -> Void) -> Int {
         guard complete, let header else { return 0 }
         let length = self.length

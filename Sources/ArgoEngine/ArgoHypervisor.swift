@@ -57,7 +57,11 @@ public struct ArgoStatistics: Sendable, Hashable {
 public final class ArgoHypervisor {
     public let settings: ArgoBootSettings
     /// Live domains, indexed by domid (ordinary domids only).
-    @exclusivity(unchecked) var domainTable: ContiguousArray<Domain?>
+    /// Changed only through ``setDomain(_:at:)``, which keeps ``domainRefs`` beside it.
+    @exclusivity(unchecked) private(set) var domainTable: ContiguousArray<Domain?>
+    /// The same table without ownership, for the send path: loading one of these takes no
+    /// reference (see ``Unmanaged/borrow(_:)``).
+    let domainRefs: UnsafeMutablePointer<Unmanaged<Domain>?>
     /// AVC cache: decisions by (source SID, target SID), updated on permissive grants.
     @exclusivity(unchecked) var avcCache = AVCCache()
     /// AVC records in console order.
@@ -92,6 +96,22 @@ public final class ArgoHypervisor {
         case .flask: xsmKind = .flask
         }
         domainTable = ContiguousArray(repeating: nil, count: Int(ArgoABI.domidFirstReserved))
+        domainRefs = .allocate(capacity: Int(ArgoABI.domidFirstReserved))
+        domainRefs.initialize(repeating: nil, count: Int(ArgoABI.domidFirstReserved))
+    }
+
+    deinit { domainRefs.deallocate() }
+
+    /// Puts a domain in the table (nil: takes it out).
+    func setDomain(_ domain: Domain?, at domid: UInt16) {
+        domainTable[Int(domid)] = domain
+        domainRefs[Int(domid)] = domain.map { Unmanaged.passUnretained($0) }
+    }
+
+    /// ``domain(_:)`` without a reference taken.
+    @inline(__always)
+    func domainRef(_ domid: UInt16) -> Unmanaged<Domain>? {
+        domid < ArgoABI.domidFirstReserved ? domainRefs[Int(domid)] : nil
     }
 
     // MARK: domains
@@ -116,7 +136,7 @@ public final class ArgoHypervisor {
         let domain = Domain(domid: spec.domid, name: spec.name, sid: built, selfSID: selfSID(built),
                             isControl: spec.isControl, deviceModelTarget: spec.deviceModelTarget,
                             isCompat: spec.isCompat, memory: GuestMemory())
-        domainTable[Int(spec.domid)] = domain
+        setDomain(domain, at: spec.domid)
         liveDomids.insert(spec.domid, at: liveDomids.firstIndex { $0 > spec.domid } ?? liveDomids.endIndex)
         let beforePolicyLoad: Bool = if spec.createdBeforePolicy, case .flask(_, .late) = settings.xsm { true } else { false }
         if settings.argoEnabled, beforePolicyLoad

@@ -126,6 +126,16 @@ final class ArgoDomainState {
         return findRing(RingID(owner: owner, aport: aport, partner: ArgoABI.domidAny))
     }
 
+    /// ``findRing(owner:aport:sender:)`` without a reference taken, for sendv's borrow.
+    @inline(__always)
+    func findRingUnretained(owner: UInt16, aport: UInt32, sender: UInt16) -> Unmanaged<Ring>? {
+        if let ring = table.findUnretained(aport: aport, partner: sender),
+           ring._withUnsafeGuaranteedRef({ $0.id == RingID(owner: owner, aport: aport, partner: sender) }) { return ring }
+        if let ring = table.findUnretained(aport: aport, partner: ArgoABI.domidAny),
+           ring._withUnsafeGuaranteedRef({ $0.id == RingID(owner: owner, aport: aport, partner: ArgoABI.domidAny) }) { return ring }
+        return nil
+    }
+
     func insertRing(_ ring: Ring) {
         ringBuckets[ring.id.bucket].insert(ring, at: 0)
         table.insert(ring)
@@ -162,7 +172,9 @@ final class Domain {
     /// sendv iov array uses the 12-byte compat layout.
     var isCompat: Bool
     let memory: GuestMemory
-    @exclusivity(unchecked) var argo: ArgoDomainState?
+    @exclusivity(unchecked) var argo: ArgoDomainState? { didSet { argoRef = argo.map { Unmanaged.passUnretained($0) } } }
+    /// `argo` without ownership, for the send path's borrow.
+    @exclusivity(unchecked) private(set) var argoRef: Unmanaged<ArgoDomainState>?
     /// VIRQ_ARGO deliveries so far.
     @exclusivity(unchecked) var virqCount: Int = 0
     /// Destroyed (`domain_kill` ran, Argo state gone) but still referenced.

@@ -60,7 +60,7 @@ extension ArgoHypervisor {
 
     /// `domain_destroy` through `_domain_destroy`: out of the domain list, domid free.
     private func completeDestruction(_ domid: UInt16) {
-        domainTable[Int(domid)] = nil
+        setDomain(nil, at: domid)
         dyingDomids.removeAll { $0 == domid }
     }
 }

@@ -91,14 +91,14 @@ extension ArgoHypervisor {
     /// The checks sendv makes before it takes the Argo lock; their errors come back negative.
     /// Returns the source address (DOMID_ANY made the sender) and the destination domain.
     @inline(__always)
-    func sendvChecks(_ sender: Domain, _ addresses: ArgoSendAddress) throws(XenErrno) -> (ArgoAddress, Domain) {
+    func sendvChecks(_ sender: Domain, _ addresses: ArgoSendAddress) throws(XenErrno) -> (ArgoAddress, Unmanaged<Domain>) {
         var source = addresses.source
         let destination = addresses.destination
         if source.pad != 0 || destination.pad != 0 { throw .EINVAL }
         if source.domainID == ArgoABI.domidAny { source.domainID = sender.domid }
         if source.domainID != sender.domid { throw .EPERM }
-        guard let target = domain(destination.domainID) else { throw .ESRCH }
-        try checkSend(sender, to: target)
+        guard let target = domainRef(destination.domainID) else { throw .ESRCH }
+        try target.borrow { (target) throws(XenErrno) in try checkSend(sender, to: target) }
         try checkFirewall(sender, source, destination)
         return (source, target)
     }
@@ -107,14 +107,29 @@ extension ArgoHypervisor {
     /// whose type is `unsigned int`: a 64-bit guest gets them as large positive numbers
     /// (`sendvReturnToNativeGuest`), a 32-bit guest (compat, `int`) as negative ones.
     @inline(__always)
-    func sendvDeliver<Reader: PayloadReader>(_ sender: Domain, source: ArgoAddress, destination: ArgoAddress, target: Domain,
-                                             iovs: UnsafeBufferPointer<ArgoIOV>, messageType: UInt32,
+    func sendvDeliver<Reader: PayloadReader>(_ sender: Domain, source: ArgoAddress, destination: ArgoAddress,
+                                             target: Unmanaged<Domain>, iovs: UnsafeBufferPointer<ArgoIOV>, messageType: UInt32,
                                              payload: Reader) throws(XenErrno) -> Int {
-        guard sender.argo != nil else { throw .ENODEV }
-        guard let targetArgo = target.argo else { throw .ECONNREFUSED }
-        guard let ring = targetArgo.findRing(owner: target.domid, aport: destination.aport, sender: sender.domid) else {
-            throw .ECONNREFUSED
+        guard sender.argoRef != nil else { throw .ENODEV }
+        return try target.borrow { (target) throws(XenErrno) -> Int in
+            guard let targetArgo = target.argoRef else { throw .ECONNREFUSED }
+            let ring = try targetArgo.borrow { (argo) throws(XenErrno) -> Unmanaged<Ring> in
+                guard let ring = argo.findRingUnretained(owner: target.domid, aport: destination.aport, sender: sender.domid) else {
+                    throw .ECONNREFUSED
+                }
+                return ring
+            }
+            return try ring.borrow { (ring) throws(XenErrno) -> Int in
+                try deliver(sender, source: source, target: target, ring: ring, iovs: iovs, messageType: messageType, payload: payload)
+            }
         }
+    }
+
+    /// sendv once the ring is found: the message in, or a space wait queued.
+    @inline(__always)
+    private func deliver<Reader: PayloadReader>(_ sender: Domain, source: ArgoAddress, target: Domain, ring: Ring,
+                                                iovs: UnsafeBufferPointer<ArgoIOV>, messageType: UInt32,
+                                                payload: Reader) throws(XenErrno) -> Int {
         let length = try totalPayloadLength(iovs)
         do {
             try insertMessage(ring, source: source, iovs: iovs, messageType: messageType, length: length, payload: payload)

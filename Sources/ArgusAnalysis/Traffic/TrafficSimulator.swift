@@ -146,7 +146,7 @@ public final class TrafficSimulator {
             dirty[index] = false
             guard registered[index], self.readers[index] != nil else { continue }
             var used = 0
-            _ = self.readers[index]!.consume { _, _, payload in
+            self.readers[index]!.consume { _, _, payload in
                 read += 1
                 bytes += payload.count
                 used += (payload.count + 16 + 15) & ~15
