@@ -15,10 +15,11 @@ enum TrafficFloor {
         let stride = (ringSize + 64 + 4095) & ~4095
         let bytes = rings * stride
         // Like the engine's page arena: anonymous, huge pages where the kernel gives them, and
-        // faulted in by the first write (inside the timed loop, as the simulator's are).
+        // faulted in before the clock starts (as the simulator's ring registrations do).
         guard let memory = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               memory != MAP_FAILED else { return .nan }
         madvise(memory, bytes, MADV_HUGEPAGE)
+        for page in Swift.stride(from: 0, to: bytes, by: 4096) { memory.storeBytes(of: 0, toByteOffset: page, as: UInt8.self) }
         defer { munmap(memory, bytes) }
         let largest = sizes.max() ?? 0
         let payload = UnsafeMutableRawPointer.allocate(byteCount: max(largest, 1), alignment: 16)

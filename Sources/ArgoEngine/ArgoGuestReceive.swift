@@ -1,4 +1,3 @@
-import CCacheHint
 /// The receive side of the guest driver.
 extension ArgoGuest {
     /// The guest's record of one of its rings.
@@ -172,11 +171,9 @@ public struct ArgoRingReader {
         contiguous ? header.unsafelyUnwrapped.advanced(by: at) : pages[at >> 12].advanced(by: at & 0xFFF)
     }
 
-    /// A cache hint for a coming ``consume(_:)``: the ring header's line. Changes nothing.
-    @inline(__always)
-    public func warm() {
-        if let header { argus_prefetch_write(header) }
-    }
+    /// Where the ring header is in host memory (nil if the reader has no pages): a target
+    /// for cache hints.
+    public var headerAddress: UnsafeRawPointer? { header.map { UnsafeRawPointer($0) } }
 
     /// Hands each message's source, type and payload to `body`, then publishes
     /// rx_ptr. A payload that wraps or crosses a page is gathered into a scratch

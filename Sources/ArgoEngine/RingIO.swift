@@ -38,7 +38,32 @@ struct HostPayloadReader: PayloadReader {
     @inline(__always)
     func copy(_ iov: ArgoIOV, offset: UInt32, count: Int, to destination: UnsafeMutableRawPointer) throws(XenErrno) {
         let buffer = buffers[Int(iov.address)]
-        destination.copyMemory(from: buffer.baseAddress!.advanced(by: Int(offset)), byteCount: count)
+        copyBytes(to: destination, from: buffer.baseAddress!.advanced(by: Int(offset)), count: count)
+    }
+}
+
+/// `memcpy`, with payloads of up to 32 bytes copied inline: a call into libc cost more than
+/// copying a small message itself.
+@inline(__always)
+func copyBytes(to destination: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) {
+    switch count {
+    case 16...32:
+        // Two 16-byte moves that overlap in the middle when the count is below 32.
+        let head = source.loadUnaligned(as: SIMD16<UInt8>.self)
+        let tail = source.loadUnaligned(fromByteOffset: count - 16, as: SIMD16<UInt8>.self)
+        destination.storeBytes(of: head, as: SIMD16<UInt8>.self)
+        destination.storeBytes(of: tail, toByteOffset: count - 16, as: SIMD16<UInt8>.self)
+    case 8..<16:
+        let head = source.loadUnaligned(as: UInt64.self)
+        let tail = source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        destination.storeBytes(of: head, as: UInt64.self)
+        destination.storeBytes(of: tail, toByteOffset: count - 8, as: UInt64.self)
+    case 0..<8:
+        for index in 0..<count {
+            destination.storeBytes(of: source.load(fromByteOffset: index, as: UInt8.self), toByteOffset: index, as: UInt8.self)
+        }
+    default:
+        destination.copyMemory(from: source, byteCount: count)
     }
 }
 

@@ -23,6 +23,9 @@ public final class TrafficSimulator {
     private let ringTargets: [(owner: Int32, aport: UInt32)]
     private var registered: [Bool]
     private var readers: [ArgoRingReader?]
+    /// Each reader's ring header, kept apart for cache hints (reading it from the reader
+    /// would copy the reader).
+    private var readerHeaders: [UnsafeRawPointer?]
     @exclusivity(unchecked) private var dirty: [Bool]
     @exclusivity(unchecked) private var dirtyRings: [Int] = []
     // Per domain.
@@ -53,6 +56,7 @@ public final class TrafficSimulator {
         domids = topology.domains.map(\.domid)
         registered = [Bool](repeating: false, count: rings)
         readers = [ArgoRingReader?](repeating: nil, count: rings)
+        readerHeaders = [UnsafeRawPointer?](repeating: nil, count: rings)
         dirty = [Bool](repeating: false, count: rings)
         slowReader = (0..<domains).map { _ in random.oneIn(TrafficConfiguration.slowOneIn) }
         waitedOn = [Bool](repeating: false, count: domains)
@@ -90,6 +94,7 @@ public final class TrafficSimulator {
             report.registrations += 1
             if readers[index] == nil, let record = guest.ring(aport: ring.aport, partner: partner) {
                 readers[index] = guest.reader(for: record)
+                readerHeaders[index] = readers[index]?.headerAddress
             }
         } catch {
             registrationFailuresByErrno[min(Int(error.rawValue), 127)] += 1
@@ -107,7 +112,7 @@ public final class TrafficSimulator {
         // A device model's hold would keep the victim dying and its domid taken; churn stands
         // for the toolstack tearing the guest down with everything that referenced it.
         hypervisor.releaseDomain(domain.domid)
-        for index in ringsByOwner[victim] { registered[index] = false; readers[index] = nil }
+        for index in ringsByOwner[victim] { registered[index] = false; readers[index] = nil; readerHeaders[index] = nil }
         for index in ringsByPartner[victim] { registered[index] = false }
         waitedOn[victim] = false
         _ = try? hypervisor.createDomain(ArgoDomainSpec(domid: domain.domid, name: domain.name, sid: domain.sid,
@@ -137,7 +142,7 @@ public final class TrafficSimulator {
         let readerStride = MemoryLayout<ArgoRingReader?>.stride
         for (position, index) in pending.enumerated() {
             if position + 8 < pending.count { argus_prefetch_read(readers + pending[position + 8] * readerStride) }
-            if position + 4 < pending.count { self.readers[pending[position + 4]]?.warm() }
+            if position + 4 < pending.count, let header = readerHeaders[pending[position + 4]] { argus_prefetch_write(header) }
             let owner = Int(ringTargets[index].owner)
             if slowReader[owner] && readPasses % TrafficConfiguration.slowReadPasses != 0 {
                 kept.append(index)
@@ -177,9 +182,14 @@ public final class TrafficSimulator {
 
     // MARK: the run
 
-    /// Registers every planned ring, then sends `configuration.messages` messages; calls
-    /// `progress(done, total)` now and then.
-    public func run(progress: ((Int, Int) -> Void)? = nil) -> TrafficReport {
+    private var ringsRegistered = false
+
+    /// Registers every planned ring by hypercall (the guests' first writes to their ring pages,
+    /// so the host memory behind them is faulted in here). ``run(progress:)`` does this first
+    /// if it was not done; calling it apart lets a benchmark time the messages alone.
+    public func registerRings() {
+        guard !ringsRegistered else { return }
+        ringsRegistered = true
         report.seed = configuration.seed
         report.domains = topology.domains.count
         report.argoDomains = topology.domains.filter(\.argo).count
@@ -188,6 +198,12 @@ public final class TrafficSimulator {
         report.routes = topology.routes.count
         report.avcDenials += hypervisor.drainAuditLog().reduce(0) { $0 + ($1.denied ? 1 : 0) }
         for index in topology.rings.indices { register(index) }
+    }
+
+    /// Registers every planned ring (``registerRings()``), then sends `configuration.messages`
+    /// messages; calls `progress(done, total)` now and then.
+    public func run(progress: ((Int, Int) -> Void)? = nil) -> TrafficReport {
+        registerRings()
 
         let sizes = configuration.sizes
         let largest = sizes.max() ?? 0
