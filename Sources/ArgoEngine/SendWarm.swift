@@ -19,7 +19,13 @@ extension ArgoHypervisor {
     /// will fail, or a ring that goes away first, is just wasted.
     @inline(__always)
     public func warmSend(from sender: UInt16, to destination: ArgoAddress, step: SendWarmStep) {
-        guard let target = domain(destination.domainID), let argo = target.argo else { return }
+        guard let target = domainRef(destination.domainID),
+              let argoRef = target._withUnsafeGuaranteedRef({ $0.argoRef }) else { return }
+        argoRef._withUnsafeGuaranteedRef { argo in warm(argo, sender: sender, destination: destination, step: step) }
+    }
+
+    @inline(__always)
+    private func warm(_ argo: ArgoDomainState, sender: UInt16, destination: ArgoAddress, step: SendWarmStep) {
         switch step {
         case .table:
             argus_prefetch_read(argo.table.probeStart(aport: destination.aport, partner: sender))
