@@ -9,11 +9,12 @@ struct PlannedMessage {
     var sender: Int32
     /// Index into the planned rings, or -1 (a stray send when no ring is planned at all).
     var ring: Int32
-    /// The destination domain (index), drawn only when there is no ring.
+    /// The destination domain (index), drawn only when there is no ring (a message with a
+    /// ring goes to the ring's owner).
     var owner: Int32
     var sizeIndex: Int32
     var stray: Bool
-    /// `sender`, `ring` and `owner` are filled in (a route is looked up only when needed).
+    /// `sender` and `ring` are filled in (a route is looked up only when needed).
     var resolved: Bool
 }
 

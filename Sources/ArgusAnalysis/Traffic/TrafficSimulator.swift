@@ -141,7 +141,10 @@ public final class TrafficSimulator {
         let readers = readers.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }
         let readerStride = MemoryLayout<ArgoRingReader?>.stride
         for (position, index) in pending.enumerated() {
-            if position + 8 < pending.count { argus_prefetch_read(readers + pending[position + 8] * readerStride) }
+            if position + 8 < pending.count {
+                argus_prefetch_read(readers + pending[position + 8] * readerStride)
+                readerHeaders.withUnsafeBufferPointer { argus_prefetch_read($0.baseAddress! + pending[position + 8]) }
+            }
             if position + 4 < pending.count, let header = readerHeaders[pending[position + 4]] { argus_prefetch_write(header) }
             let owner = Int(ringTargets[index].owner)
             if slowReader[owner] && readPasses % TrafficConfiguration.slowReadPasses != 0 {
@@ -220,13 +223,13 @@ public final class TrafficSimulator {
 
         let draws = TrafficDraws(domainCount: domains.count, ringCount: ringCount, routeCount: routes.count, sizeCount: sizes.count)
         var plan = TrafficPlan(draws: draws, random: random)
-        // Resolves a planned message's route into sender, ring and owner.
+        // Resolves a planned message's route into sender and ring (a message with a ring takes
+        // its owner from the ring).
         func resolve(_ message: inout PlannedMessage) {
             guard !message.resolved else { return }
             let route = routes[Int(message.route)]
             message.sender = Int32(route.sender)
             message.ring = Int32(route.ring)
-            message.owner = ringTargets[route.ring].owner
             message.resolved = true
         }
         // A planned send's addresses for a cache hint (nil: a stray send with no ring).
@@ -254,7 +257,11 @@ public final class TrafficSimulator {
                 let early = plan[24]
                 if early.route >= 0 { argus_prefetch_read(routes.baseAddress! + Int(early.route)) }
             }
-            resolve(&plan[16])
+            resolve(&plan[20])
+            ringTargets.withUnsafeBufferPointer { targets in
+                let next = plan[20]
+                if next.ring >= 0 { argus_prefetch_read(targets.baseAddress! + Int(next.ring)) }
+            }
             warm(plan[16], .table)
             warm(plan[8], .ring)
             warm(plan[4], .pages)
