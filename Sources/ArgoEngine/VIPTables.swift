@@ -187,8 +187,14 @@ extension ArgoHypervisor {
 
     /// The check sendv makes after the XSM send check: a rejected message is `-EPERM` and
     /// one console line (`gprintk`, so prefixed with the current vcpu).
+    @inline(__always)
     func checkFirewall(_ sender: Domain, _ source: ArgoAddress, _ destination: ArgoAddress) throws(XenErrno) {
-        guard settings.behaviour.argoFirewall, firewall.rejects(source, destination) else { return }
+        guard settings.behaviour.argoFirewall else { return }
+        try checkFirewallRules(sender, source, destination)
+    }
+
+    private func checkFirewallRules(_ sender: Domain, _ source: ArgoAddress, _ destination: ArgoAddress) throws(XenErrno) {
+        guard firewall.rejects(source, destination) else { return }
         statistics.firewallRejections += 1
         console("d\(sender.domid)v0 argo: VIPTables REJECTED \(Int16(bitPattern: source.domainID)):\(source.aport)"
                 + " -> \(Int16(bitPattern: destination.domainID)):\(destination.aport)")
