@@ -228,6 +228,14 @@ public final class ArgoHypervisor {
         return signalLog
     }
 
+    /// Clears the signals since the last drain and returns how many there were (for callers
+    /// that only count them: no copy of the log).
+    public func drainSignalCount() -> Int {
+        let count = signalLog.count
+        signalLog.removeAll(keepingCapacity: true)
+        return count
+    }
+
     /// Returns and clears the AVC records since the last call.
     public func drainAuditLog() -> [AVCRecord] {
         defer { auditLog.removeAll(keepingCapacity: true) }

@@ -25,6 +25,11 @@ import Testing
         #expect(send(address(0, 1), address(1, 1), [([1], 0), ([2], 7)]) == lateSendvRet(.EINVAL))   // iov pad
         #expect(send(address(any, 1), address(1, 1)) == 2)
         #expect(hv.drainSignals() == [1, 1])
+        // Counting drains clear the same log.
+        #expect(send(address(any, 1), address(1, 1)) == 2)
+        #expect(send(address(any, 1), address(1, 1)) == 2)
+        #expect(hv.drainSignalCount() == 2)
+        #expect(hv.drainSignals().isEmpty && hv.drainSignalCount() == 0)
     }
 
     /// The same late error, raw, for a 64-bit guest (unsigned int widened to long) and a

@@ -172,12 +172,12 @@ public final class TrafficSimulator {
         report.messagesRead += read
         report.bytesRead += bytes
         dirtyRings = kept
-        report.signals += hypervisor.drainSignals().count
+        report.signals += hypervisor.drainSignalCount()
         for owner in notifyOwners {
             _ = try? hypervisor.guest(topology.domains[owner].domid).notify(nil)
             report.receiverNotifies += 1
         }
-        let woken = hypervisor.drainSignals().count
+        let woken = hypervisor.drainSignalCount()
         report.spaceSignals += woken
         report.signals += woken
         report.avcDenials += hypervisor.drainAuditLog().reduce(0) { $0 + ($1.denied ? 1 : 0) }
