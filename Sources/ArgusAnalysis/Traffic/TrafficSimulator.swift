@@ -137,12 +137,9 @@ public final class TrafficSimulator {
         let pending = dirtyRings
         // Readers are picked at random from the whole table: each one is warmed a few rings
         // ahead (its entry, then its ring header), as the send loop does for sends.
-        // (The address is only a hint's target: the array is not resized during the pass.)
-        let readers = readers.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }
-        let readerStride = MemoryLayout<ArgoRingReader?>.stride
         for (position, index) in pending.enumerated() {
             if position + 8 < pending.count {
-                argus_prefetch_read(readers + pending[position + 8] * readerStride)
+                readers.withUnsafeBufferPointer { argus_prefetch_read($0.baseAddress! + pending[position + 8]) }
                 readerHeaders.withUnsafeBufferPointer { argus_prefetch_read($0.baseAddress! + pending[position + 8]) }
             }
             if position + 4 < pending.count, let header = readerHeaders[pending[position + 4]] { argus_prefetch_write(header) }
@@ -152,9 +149,9 @@ public final class TrafficSimulator {
                 continue
             }
             dirty[index] = false
-            guard registered[index], self.readers[index] != nil else { continue }
+            guard registered[index], readers[index] != nil else { continue }
             var used = 0
-            self.readers[index]!.consume { _, _, payload in
+            readers[index]!.consume { _, _, payload in
                 read += 1
                 bytes += payload.count
                 used += (payload.count + 16 + 15) & ~15
