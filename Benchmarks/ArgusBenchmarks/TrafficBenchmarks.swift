@@ -38,10 +38,10 @@ enum TrafficBenchmarks {
         let singleRate = 2_000_000 / single
         let rate = Double(messages) / wall
         // What no simulator of this workload can beat on this machine: the same number of
-        // messages of the same sizes copied into as many rings and read back, nothing else.
+        // messages of the same sizes copied into as many rings and their headers walked, nothing else.
         let floor = TrafficFloor.seconds(rings: result.ringsRegistered, ringSize: Int(configuration.ringSize),
                                          messages: messages, sizes: configuration.sizes, seed: configuration.seed)
-        print(String(format: "traffic: memory floor %.2f s (%d rings of %d bytes, the same %d messages copied in and read back, "
+        print(String(format: "traffic: memory floor %.2f s (%d rings of %d bytes, the same %d messages copied in and their headers walked, "
                      + "no checks or lookups); engine single ring 256 B %.2f M msg/s", floor, result.ringsRegistered,
                      Int(configuration.ringSize), messages, singleRate / 1e6))
         print(String(format: "traffic: setup %.2f s, not in the wall time below (domains, plan, %d ring registrations by hypercall, which fault in the ring pages)", setup, result.registrations))
