@@ -48,9 +48,15 @@ struct ClassMatrixBuilder {
         // Virtual rows: close the rows under "replace the type by its bound".
         var all = rows
         var index: [SecurityContext: Int32] = [:]
-        // Indexed only when some row's type has a bound (no hashing otherwise).
+        // Indexed only when some row's type has a bound (no hashing otherwise), and only the
+        // rows whose type bounds some type: a context looked up has its type replaced by a bound.
         if rows.contains(where: { bound($0.type) != 0 }) {
-            for (i, c) in rows.enumerated() where index[c] == nil { index[c] = Int32(i) }
+            var bounding = [Bool](repeating: false, count: image.types.count + 1)
+            for t in image.types where Int(t.bounds) < bounding.count { bounding[Int(t.bounds)] = true }
+            bounding[0] = false
+            for (i, c) in rows.enumerated() where (Int(c.type) >= bounding.count || bounding[Int(c.type)]) && index[c] == nil {
+                index[c] = Int32(i)
+            }
         }
         var low: [Int32] = []
         var v = 0
@@ -200,6 +206,7 @@ struct ClassMatrixBuilder {
         var te = TypeRow(columns: columns)
         var allowed = [UInt32](repeating: 0, count: n)
         let keep = ~UInt16(truncatingIfNeeded: (1 << bits) - 1)
+        let field = UInt32(~keep)
         var filled: Int32 = -1
         for rs in order {
             if typeColumn[rs] != filled {
@@ -207,22 +214,38 @@ struct ClassMatrixBuilder {
                 filled = typeColumn[rs]
             }
             let plain = te.union & watched == 0 && lowRow[rs] == Int32(rs)
-            if !plain {
-                identity.withUnsafeBufferPointer { targets in
-                    allowed.withUnsafeMutableBufferPointer { out in
-                        computeRow(rs, targets: targets, te: te, out: out, scratch: &scratch)
+            let row = base + rs * n
+            if lowRow[rs] == Int32(rs) {
+                // No bound: the gathered vectors, then (unless plain) the later stages remove
+                // permissions in place, as `computeRow` would over the allowed fields.
+                let union = typeColumn.withUnsafeBufferPointer { column in
+                    te.packed.withUnsafeBufferPointer { vectors in
+                        var union: UInt16 = 0
+                        for i in 0..<n {
+                            let v = vectors[Int(column[i])]
+                            row[i] = v
+                            union |= v
+                        }
+                        return UInt32(union) & field
                     }
+                }
+                if !plain && union & watched != 0 {
+                    identity.withUnsafeBufferPointer { targets in
+                        applyLaterStages(rs, targets: targets, union: union, out: UnsafeMutableBufferPointer(start: row, count: n),
+                                         field: field, scratch: &scratch)
+                    }
+                }
+                continue
+            }
+            identity.withUnsafeBufferPointer { targets in
+                allowed.withUnsafeMutableBufferPointer { out in
+                    computeRow(rs, targets: targets, te: te, out: out, scratch: &scratch)
                 }
             }
             typeColumn.withUnsafeBufferPointer { column in
                 allowed.withUnsafeBufferPointer { allowed in
                     te.packed.withUnsafeBufferPointer { vectors in
-                        let row = base + rs * n
-                        if plain {
-                            for i in 0..<n { row[i] = vectors[Int(column[i])] }
-                        } else {
-                            for i in 0..<n { row[i] = vectors[Int(column[i])] & keep | UInt16(truncatingIfNeeded: allowed[i]) }
-                        }
+                        for i in 0..<n { row[i] = vectors[Int(column[i])] & keep | UInt16(truncatingIfNeeded: allowed[i]) }
                     }
                 }
             }
@@ -313,9 +336,12 @@ struct ClassMatrixBuilder {
         for i in 0..<targets.count { out[i] &= bounded[i] }
     }
 
-    /// Constraints and the role check over a row whose type-enforcement permissions are in `out`.
-    private func applyLaterStages(_ source: Int, targets: UnsafeBufferPointer<Int32>, union: UInt32,
-                                  out: UnsafeMutableBufferPointer<UInt32>, scratch: inout Scratch) {
+    /// Constraints and the role check over a row whose type-enforcement permissions are in `out`
+    /// (`out[i] & field`: a packed row keeps its other fields, only permissions are removed).
+    private func applyLaterStages<Cell: FixedWidthInteger & UnsignedInteger>(
+        _ source: Int, targets: UnsafeBufferPointer<Int32>, union: UInt32,
+        out: UnsafeMutableBufferPointer<Cell>, field: UInt32 = ~0, scratch: inout Scratch
+    ) {
         var watched = transitionBits
         var active: [Int] = []
         if let constraints {
@@ -337,7 +363,8 @@ struct ClassMatrixBuilder {
         roleOfRow.withUnsafeBufferPointer { roleOfRow in
         roleForbidden.withUnsafeBufferPointer { forbidden in
             for i in 0..<targets.count {
-                let allowed = out[i]
+                let cell = out[i]
+                let allowed = UInt32(truncatingIfNeeded: cell) & field
                 guard allowed & watched != 0 else { continue }
                 let t = Int(targets[i])
                 var remove: UInt32 = 0
@@ -354,7 +381,7 @@ struct ClassMatrixBuilder {
                     }
                 }
                 if allowed & transition != 0, forbidden[sourceRole + Int(roleOfRow[t])] { remove |= transition }
-                out[i] = allowed & ~remove
+                out[i] = cell & ~Cell(truncatingIfNeeded: remove & field)
             }
         }}}}
     }

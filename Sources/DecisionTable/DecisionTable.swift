@@ -26,6 +26,12 @@ public struct SIDTable: Sendable {
     }
 
     public func sid(of context: SecurityContext) -> UInt32? { index[context] }
+
+    /// Room for `count` contexts in all, so that interning them does not grow the index.
+    public mutating func reserveCapacity(_ count: Int) {
+        contexts.reserveCapacity(count)
+        index.reserveCapacity(count)
+    }
     public func context(of sid: UInt32) -> SecurityContext? {
         sid >= 1 && Int(sid) <= contexts.count ? contexts[Int(sid) - 1] : nil
     }
@@ -40,6 +46,8 @@ public struct SIDTable: Sendable {
 public struct DecisionTable: Sendable {
     public let evaluator: AccessEvaluator
     public private(set) var sids: SIDTable
+    /// The SID of each context given at build time (`contexts`), in their order.
+    public let contextSIDs: [UInt32]
     /// Classes with a dense matrix, in the order given at build time.
     public let coveredClasses: [UInt16]
     /// Dense storage for every covered class (slot): `rowIndex[slot * sidCount + sid - 1]` is a
@@ -86,7 +94,9 @@ public struct DecisionTable: Sendable {
     ) throws(AccessEvaluator.TransitionError) {
         self.evaluator = evaluator
         var table = SIDTable(initialSIDs: evaluator.policy.image.initialSIDs)
-        for c in contexts { _ = table.intern(c) }
+        // Each context, its self context and the device models' target contexts at most.
+        table.reserveCapacity(table.count + 2 * contexts.count + 3 * deviceModels.count)
+        contextSIDs = contexts.map { table.intern($0) }
         let domainClass = evaluator.processClass
         // Self SIDs for every domain label, and target SIDs for device models, as Xen
         // computes them when a domain is created and when its target is set.
@@ -147,6 +157,7 @@ public struct DecisionTable: Sendable {
         var rowContexts: [SecurityContext] = []
         var typeRow: [UInt32: Int32] = [:]
         var contextRow: [SecurityContext: Int32] = [:]
+        if byType { typeRow.reserveCapacity(sids.count) } else { contextRow.reserveCapacity(sids.count) }
         for (i, c) in sids.contexts.enumerated() {
             guard let c else { continue }
             if byType {

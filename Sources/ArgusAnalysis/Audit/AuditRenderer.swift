@@ -197,29 +197,33 @@ public enum AuditRenderer {
         w.raw(",\n  \"boot\": {\"argo\": \(sys.boot.argo), \"mac_permissive\": \(sys.boot.macPermissive), \"xsm\": ")
         w.string(sys.boot.xsm.rawValue); w.raw(", \"flask\": "); w.string(sys.boot.flask.rawValue); w.raw("}")
         w.raw(",\n  \"domains\": [")
-        for (i, dom) in d.enumerated() {
-            w.raw(i == 0 ? "\n    {\"name\": " : ",\n    {\"name\": "); w.string(dom.name)
-            w.raw(", \"domid\": \(dom.domid), \"label\": "); w.string(dom.label)
-            if let b = dom.buildLabel { w.raw(", \"build_label\": "); w.string(b) }
-            w.raw(", \"argo\": \(audit.domains[i].argo), \"register_any_source\": \(audit.domains[i].registerAnySource)")
-            if let t = dom.target { w.raw(", \"target\": "); w.string(t) }
+        let quotedNames = d.map { JSONStreamWriter.quoted($0.name) }
+        // Fields read in place (a domain is a large value: no copy of each).
+        for i in d.indices {
+            w.raw(i == 0 ? "\n    {\"name\": " : ",\n    {\"name\": "); w.raw(quotedNames[i])
+            w.raw(", \"domid\": "); w.raw(String(d[i].domid)); w.raw(", \"label\": "); w.string(d[i].label)
+            if let b = d[i].buildLabel { w.raw(", \"build_label\": "); w.string(b) }
+            w.raw(audit.domains[i].argo ? ", \"argo\": true" : ", \"argo\": false")
+            w.raw(audit.domains[i].registerAnySource ? ", \"register_any_source\": true" : ", \"register_any_source\": false")
+            if let t = d[i].target { w.raw(", \"target\": "); w.string(t) }
             w.raw("}")
         }
         // Additive: what each domain reaches in one hop (channels) and in any number of hops.
-        let closure = ChannelGraph(audit).closure()
-        let quotedNames = d.map { JSONStreamWriter.quoted($0.name) }
+        // One hop: the graph's successors (increasing, as the pairs are).
+        let graph = ChannelGraph(audit)
+        let closure = graph.closure()
         w.raw(d.isEmpty ? "],\n  \"reach\": [" : "\n  ],\n  \"reach\": [")
         for i in 0..<d.count {
             w.raw(i == 0 ? "\n    {\"domain\": " : ",\n    {\"domain\": "); w.raw(quotedNames[i])
             w.raw(", \"one_hop\": [")
-            w.raw((0..<d.count).filter { audit.has(.channel, i, $0) }.map { quotedNames[$0] }.joined(separator: ", "))
+            w.raw(graph.successors[i].map { quotedNames[$0] }.joined(separator: ", "))
             w.raw("], \"any_hops\": [")
             w.raw(closure[i].map { quotedNames[$0] }.joined(separator: ", "))
             w.raw("]}")
         }
         w.raw(d.isEmpty ? "],\n  \"pairs\": [" : "\n  ],\n  \"pairs\": [")
         let n = d.count
-        let first = PairsJSON(names: d.map(\.name)).write(audit.pairs, n: n, to: &w)
+        let first = PairsJSON(quotedNames: quotedNames).write(audit.pairs, n: n, to: &w)
         w.raw(first ? "]" : "\n  ]")
         if explain {
             w.raw(",\n  \"explanations\": ")
@@ -335,6 +339,14 @@ struct JSONStreamWriter {
     mutating func bytes(_ b: UnsafeBufferPointer<UInt8>) {
         bytes.append(contentsOf: b)
         if sink != nil, bytes.count >= 1 << 16 { finish() }
+    }
+
+    /// A large piece: with a sink, what is buffered is handed over, then the piece itself
+    /// (one copy, into the string the sink gets); without one, buffered like `bytes`.
+    mutating func chunk(_ b: UnsafeBufferPointer<UInt8>) {
+        guard let sink else { bytes.append(contentsOf: b); return }
+        finish()
+        sink(String(decoding: b, as: UTF8.self))
     }
 
     mutating func string(_ s: String) { raw(Self.quoted(s)) }

@@ -119,8 +119,15 @@ public struct ResolvedSystem: Sendable {
             throw InputError(error.description, file: inventory.path)
         }
         table = built
-        sids = contexts.map { built.sid(of: $0)! }
-        buildSIDs = zip(contexts, buildContexts).map { built.sid(of: $1 ?? $0)! }
+        // The table was built for `contexts + extras`: their SIDs in that order, no lookups.
+        let given = built.contextSIDs
+        sids = Array(given[0..<contexts.count])
+        var nextBuild = contexts.count
+        buildSIDs = buildContexts.indices.map { i in
+            guard buildContexts[i] != nil else { return given[i] }
+            defer { nextBuild += 1 }
+            return given[nextBuild]
+        }
         guard let xen = built.xenSID else {
             throw InputError("the policy labels no 'xen' initial SID", file: policy.origin.path)
         }
