@@ -358,28 +358,32 @@ struct ClassMatrixBuilder {
         guard union & watched != 0 else { return }
         let transition = transitionBits
         let sourceRole = roleOfRow.isEmpty ? 0 : Int(roleOfRow[source]) * roleCount
-        active.withUnsafeBufferPointer { active in
-        scratch.groups.withUnsafeBufferPointer { views in
+        // Per cell with a watched permission (most have none): what the failing constraints of
+        // each active group remove from a target of its class (`removeOfClass`), and the
+        // transition when the role pair is not allowed. Removing permissions a cell does not
+        // have changes nothing, so which ones it has is not tested further.
+        let classOf = active.map { scratch.groups[$0].classOfRow }
+        let removeOf = active.map { scratch.groups[$0].removeOfClass }
+        classOf.withUnsafeBufferPointer { classOf in
+        removeOf.withUnsafeBufferPointer { removeOf in
         roleOfRow.withUnsafeBufferPointer { roleOfRow in
         roleForbidden.withUnsafeBufferPointer { forbidden in
+            if classOf.count == 1 && transition == 0 {
+                let classOf = classOf[0], removeOf = removeOf[0]
+                for i in 0..<targets.count {
+                    let cell = out[i]
+                    guard UInt32(truncatingIfNeeded: cell) & field & watched != 0 else { continue }
+                    out[i] = cell & ~Cell(truncatingIfNeeded: removeOf[Int(classOf[Int(targets[i])])] & field)
+                }
+                return
+            }
             for i in 0..<targets.count {
                 let cell = out[i]
                 let allowed = UInt32(truncatingIfNeeded: cell) & field
                 guard allowed & watched != 0 else { continue }
                 let t = Int(targets[i])
                 var remove: UInt32 = 0
-                for g in active {
-                    let view = views[g]
-                    guard view.permissions & allowed != 0 else { continue }
-                    let ct = Int(view.classOfRow[t])
-                    let word = ct >> 6, bit = UInt64(ct & 63)
-                    for k in 0..<view.failingCount {
-                        let c = Int(view.failingConstraints[k])
-                        if view.constraintPermissions[c] & allowed != 0, (view.failing[c * view.words + word] >> bit) & 1 != 0 {
-                            remove |= view.constraintPermissions[c]
-                        }
-                    }
-                }
+                for g in 0..<classOf.count { remove |= removeOf[g][Int(classOf[g][t])] }
                 if allowed & transition != 0, forbidden[sourceRole + Int(roleOfRow[t])] { remove |= transition }
                 out[i] = cell & ~Cell(truncatingIfNeeded: remove & field)
             }
@@ -400,6 +404,9 @@ struct ClassMatrixBuilder {
             /// The constraints that fail on some target class for the source class evaluated.
             var failingConstraints: UnsafeMutablePointer<Int32>
             var failingCount = 0
+            /// For each target class, the permissions of the constraints failing on it.
+            var removeOfClass: UnsafeMutablePointer<UInt32>
+            var classCount: Int
         }
         var groups: [GroupView] = []
         var stack: UnsafeMutablePointer<UInt64>
@@ -415,9 +422,11 @@ struct ClassMatrixBuilder {
                 failing.initialize(repeating: 0, count: max(1, g.constraints.count * g.words))
                 let failingConstraints = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, g.constraints.count))
                 failingConstraints.initialize(repeating: 0, count: max(1, g.constraints.count))
+                let removeOfClass = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, g.classCount))
+                removeOfClass.initialize(repeating: 0, count: max(1, g.classCount))
                 groups.append(GroupView(classOfRow: classOf, constraintPermissions: perms, constraintCount: g.constraints.count,
                                         permissions: g.permissions, words: g.words, failing: failing,
-                                        failingConstraints: failingConstraints))
+                                        failingConstraints: failingConstraints, removeOfClass: removeOfClass, classCount: g.classCount))
                 widest = max(widest, g.words)
             }
             stack = .allocate(capacity: 6 * widest)
@@ -429,9 +438,18 @@ struct ClassMatrixBuilder {
             let view = groups[g]
             constraints.failing(g, source: sourceClass, permissions: view.permissions, into: view.failing, scratch: stack)
             var count = 0
+            view.removeOfClass.update(repeating: 0, count: view.classCount)
             for c in 0..<view.constraintCount {
                 var any: UInt64 = 0
-                for w in 0..<view.words { any |= view.failing[c * view.words + w] }
+                for w in 0..<view.words {
+                    var word = view.failing[c * view.words + w]
+                    any |= word
+                    while word != 0 {
+                        let ct = w << 6 | word.trailingZeroBitCount
+                        if ct < view.classCount { view.removeOfClass[ct] |= view.constraintPermissions[c] }
+                        word &= word &- 1
+                    }
+                }
                 if any != 0 { view.failingConstraints[count] = Int32(c); count += 1 }
             }
             groups[g].failingCount = count
@@ -444,6 +462,7 @@ struct ClassMatrixBuilder {
                 g.constraintPermissions.deallocate()
                 g.failing.deallocate()
                 g.failingConstraints.deallocate()
+                g.removeOfClass.deallocate()
             }
             stack.deallocate()
         }

@@ -232,9 +232,34 @@ public struct DecisionTable: Sendable {
         let columns = targets.map { Int(rowIndex[base + Int($0) - 1]) }
         let m = targets.count, rows = rowCount[slot], bits = packedBits[slot]
         columns.withUnsafeBufferPointer { columns in
-            if bits != 0 {
+            let field = (1 << bits) - 1
+            // Two single-bit permissions inside the allowed field (the audit's): two shifts per
+            // pair, and over consecutive columns (the usual layout: each target SID its own row,
+            // in order) a loop over consecutive cells that the compiler vectorises.
+            if bits != 0, permissions.count == 2,
+               permissions.allSatisfy({ $0.nonzeroBitCount == 1 && Int($0) <= field }) {
+                let s0 = UInt16(permissions[0].trailingZeroBitCount), s1 = UInt16(permissions[1].trailingZeroBitCount)
+                let consecutive = m > 0 && (0..<m).allSatisfy { columns[$0] == columns[0] + $0 }
+                packedCells.withUnsafeBufferPointer { cells in
+                    for (i, s) in sources.enumerated() {
+                        let row = cellBase[slot] + Int(rowIndex[base + Int(s) - 1]) * rows
+                        let o = out.baseAddress! + i * m
+                        if consecutive {
+                            let c = cells.baseAddress! + row + columns[0]
+                            for j in 0..<m {
+                                let v = c[j]
+                                o[j] = UInt8(truncatingIfNeeded: (v >> s0) & 1 | ((v >> s1) & 1) << 1)
+                            }
+                        } else {
+                            for j in 0..<m {
+                                let v = cells[row + columns[j]]
+                                o[j] = UInt8(truncatingIfNeeded: (v >> s0) & 1 | ((v >> s1) & 1) << 1)
+                            }
+                        }
+                    }
+                }
+            } else if bits != 0 {
                 // The allowed field is the low `bits` bits: one table lookup per pair.
-                let field = (1 << bits) - 1
                 let lookup = (0...field).map { bitsOf(UInt32($0)) }
                 packedCells.withUnsafeBufferPointer { cells in
                     lookup.withUnsafeBufferPointer { lookup in

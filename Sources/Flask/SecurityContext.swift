@@ -48,24 +48,20 @@ extension Policy {
     /// bytes (no grapheme breaking: a label is parsed thousands of times in a large audit);
     /// other text as `Character`s, where a colon followed by a combining mark is no separator.
     static func contextFields(_ text: String) -> [String] {
-        let utf8 = text.utf8
-        let colon = UInt8(ascii: ":")
-        guard utf8.allSatisfy({ $0 < 0x80 }) else {
-            return text.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
-        }
-        var parts: [String] = []
-        parts.reserveCapacity(4)
-        var from = utf8.startIndex
-        var i = from
-        while i != utf8.endIndex, parts.count < 3 {
-            if utf8[i] == colon {
-                parts.append(String(Substring(utf8[from..<i])))
-                from = utf8.index(after: i)
+        let fast = text.utf8.withContiguousStorageIfAvailable { bytes -> [String]? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            var parts: [String] = []
+            parts.reserveCapacity(4)
+            var from = 0
+            for i in 0..<bytes.count where parts.count < 3 && bytes[i] == UInt8(ascii: ":") {
+                parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<i]), as: UTF8.self))
+                from = i + 1
             }
-            i = utf8.index(after: i)
+            parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[from...]), as: UTF8.self))
+            return parts
         }
-        parts.append(String(Substring(utf8[from...])))
-        return parts
+        if let fields = fast ?? nil { return fields }
+        return text.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
     }
 
     private func parseRange(_ text: String, context: String) throws(ContextError) -> MLSRange {

@@ -197,16 +197,18 @@ public enum AuditRenderer {
         w.raw(",\n  \"boot\": {\"argo\": \(sys.boot.argo), \"mac_permissive\": \(sys.boot.macPermissive), \"xsm\": ")
         w.string(sys.boot.xsm.rawValue); w.raw(", \"flask\": "); w.string(sys.boot.flask.rawValue); w.raw("}")
         w.raw(",\n  \"domains\": [")
-        let quotedNames = d.map { JSONStreamWriter.quoted($0.name) }
-        // Fields read in place (a domain is a large value: no copy of each).
-        for i in d.indices {
-            w.raw(i == 0 ? "\n    {\"name\": " : ",\n    {\"name\": "); w.raw(quotedNames[i])
-            w.raw(", \"domid\": "); w.raw(String(d[i].domid)); w.raw(", \"label\": "); w.string(d[i].label)
-            if let b = d[i].buildLabel { w.raw(", \"build_label\": "); w.string(b) }
-            w.raw(audit.domains[i].argo ? ", \"argo\": true" : ", \"argo\": false")
-            w.raw(audit.domains[i].registerAnySource ? ", \"register_any_source\": true" : ", \"register_any_source\": false")
-            if let t = d[i].target { w.raw(", \"target\": "); w.string(t) }
-            w.raw("}")
+        // Fields read in place through the buffer (a domain is a large value: no copy of each).
+        let quotedNames = d.withUnsafeBufferPointer { doms in doms.indices.map { JSONStreamWriter.quoted(doms[$0].name) } }
+        d.withUnsafeBufferPointer { doms in
+            for i in doms.indices {
+                w.raw(i == 0 ? "\n    {\"name\": " : ",\n    {\"name\": "); w.raw(quotedNames[i])
+                w.raw(", \"domid\": "); w.raw(String(doms[i].domid)); w.raw(", \"label\": "); w.string(doms[i].label)
+                if let b = doms[i].buildLabel { w.raw(", \"build_label\": "); w.string(b) }
+                w.raw(audit.domains[i].argo ? ", \"argo\": true" : ", \"argo\": false")
+                w.raw(audit.domains[i].registerAnySource ? ", \"register_any_source\": true" : ", \"register_any_source\": false")
+                if let t = doms[i].target { w.raw(", \"target\": "); w.string(t) }
+                w.raw("}")
+            }
         }
         // Additive: what each domain reaches in one hop (channels) and in any number of hops.
         // One hop: the graph's successors (increasing, as the pairs are).
@@ -216,9 +218,9 @@ public enum AuditRenderer {
         for i in 0..<d.count {
             w.raw(i == 0 ? "\n    {\"domain\": " : ",\n    {\"domain\": "); w.raw(quotedNames[i])
             w.raw(", \"one_hop\": [")
-            w.raw(graph.successors[i].map { quotedNames[$0] }.joined(separator: ", "))
+            for (k, j) in graph.successors[i].enumerated() { if k > 0 { w.raw(", ") }; w.raw(quotedNames[j]) }
             w.raw("], \"any_hops\": [")
-            w.raw(closure[i].map { quotedNames[$0] }.joined(separator: ", "))
+            for (k, j) in closure[i].enumerated() { if k > 0 { w.raw(", ") }; w.raw(quotedNames[j]) }
             w.raw("]}")
         }
         w.raw(d.isEmpty ? "],\n  \"pairs\": [" : "\n  ],\n  \"pairs\": [")
@@ -349,7 +351,18 @@ struct JSONStreamWriter {
         sink(String(decoding: b, as: UTF8.self))
     }
 
-    mutating func string(_ s: String) { raw(Self.quoted(s)) }
+    /// `s` quoted: written in place when it needs no escape (as `quoted` would write it).
+    mutating func string(_ s: String) {
+        guard !Self.needsEscape(s) else { raw(Self.quoted(s)); return }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: s.utf8)
+        bytes.append(UInt8(ascii: "\""))
+        if sink != nil, bytes.count >= 1 << 16 { finish() }
+    }
+
+    static func needsEscape(_ s: String) -> Bool {
+        s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+    }
     var text: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Hands what is buffered to the sink.
@@ -361,7 +374,7 @@ struct JSONStreamWriter {
 
     static func quoted(_ s: String) -> String {
         // Most names and labels need no escape: copied whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !needsEscape(s) {
             return "\"" + s + "\""
         }
         var out = "\""

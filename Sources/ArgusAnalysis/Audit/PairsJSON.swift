@@ -37,18 +37,27 @@ struct PairsJSON {
         var storage: [UInt8] = []
         storage.reserveCapacity(2 * names + quotedNames.count * (open.utf8.count + close.utf8.count) + tails.reduce(0) { $0 + $1.utf8.count })
         var longest = 0
-        func piece(_ parts: String...) {
-            for p in parts { storage.append(contentsOf: p.utf8) }
+        func end() {
             longest = max(longest, storage.count - start[start.count - 1])
             start.append(storage.count)
         }
-        for q in quotedNames { piece(open, q, close) }
-        for q in quotedNames { piece(q) }
-        for t in tails { piece(t) }
+        for q in quotedNames {
+            storage.append(contentsOf: open.utf8); storage.append(contentsOf: q.utf8); storage.append(contentsOf: close.utf8)
+            end()
+        }
+        for q in quotedNames { storage.append(contentsOf: q.utf8); end() }
+        for t in tails { storage.append(contentsOf: t.utf8); end() }
         self.storage = storage
         self.start = start
         n = quotedNames.count
         self.longest = longest
+    }
+
+    /// Bit 7 of each byte of `word` that is not zero, the other bits clear.
+    @inline(__always)
+    static func nonzeroBytes(_ word: UInt64) -> UInt64 {
+        let low: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+        return ((word & low) &+ low | word) & 0x8080_8080_8080_8080
     }
 
     /// Writes every pair with a flow (`pairs[i * n + j]`, bits of `ArgoAudit.Flow`), each after
@@ -69,23 +78,32 @@ struct PairsJSON {
                         (buffer + used).update(from: bytes + from, count: count)
                         used += count
                     }
+                    @inline(__always) func pair(_ i: Int, _ j: Int, _ bits: UInt8) {
+                        // The first pair has no comma before it.
+                        copy(i, dropFirst: first ? 1 : 0)
+                        first = false
+                        copy(n + j)
+                        copy(2 * n + Int(bits & 15))
+                        if used >= Self.chunk {
+                            w.chunk(UnsafeBufferPointer(start: buffer, count: used))
+                            used = 0
+                        }
+                    }
                     for i in 0..<n {
                         let row = pairs.baseAddress! + i * n
                         var j = 0
-                        while j < n {
-                            if j + 8 <= n, UnsafeRawPointer(row + j).loadUnaligned(as: UInt64.self) == 0 { j += 8; continue }
-                            let bits = row[j]
-                            if bits != 0 {
-                                // The first pair has no comma before it.
-                                copy(i, dropFirst: first ? 1 : 0)
-                                first = false
-                                copy(n + j)
-                                copy(2 * n + Int(bits & 15))
-                                if used >= Self.chunk {
-                                    w.chunk(UnsafeBufferPointer(start: buffer, count: used))
-                                    used = 0
-                                }
+                        // Eight pairs at a time: only the non-zero bytes of a word are visited.
+                        while j + 8 <= n {
+                            var nonzero = Self.nonzeroBytes(UInt64(littleEndian: UnsafeRawPointer(row + j).loadUnaligned(as: UInt64.self)))
+                            while nonzero != 0 {
+                                let k = j + nonzero.trailingZeroBitCount >> 3
+                                pair(i, k, row[k])
+                                nonzero &= nonzero &- 1
                             }
+                            j += 8
+                        }
+                        while j < n {
+                            if row[j] != 0 { pair(i, j, row[j]) }
                             j += 1
                         }
                     }
