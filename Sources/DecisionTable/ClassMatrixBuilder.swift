@@ -117,10 +117,21 @@ struct ClassMatrixBuilder {
         // Every cell is written below, once.
         var packed = [UInt16](unsafeUninitializedCapacity: bits != 0 ? n * n : 0) { _, count in count = bits != 0 ? n * n : 0 }
         // Rows of one type in a row, so that each type's vectors are filled once.
-        let order = (0..<n).sorted { (typeColumn[$0], $0) < (typeColumn[$1], $1) }
+        // By type column, then row: a stable counting sort.
+        let width = max(columns, (typeColumn.max().map { Int($0) + 1 }) ?? 0)
+        var start = [Int](repeating: 0, count: width + 1)
+        for r in 0..<n { start[Int(typeColumn[r]) + 1] += 1 }
+        for c in 0..<width { start[c + 1] += start[c] }
+        var sorted = [Int](repeating: 0, count: n)
+        for r in 0..<n {
+            sorted[start[Int(typeColumn[r])]] = r
+            start[Int(typeColumn[r])] += 1
+        }
+        let order = sorted
         if bits != 0 && rulesPack {
-            // Every vector fits: rows are independent, on two threads when there are many.
-            let parts = n >= 512 ? 2 : 1
+            // Every vector fits: rows are independent, on two threads when there are many, in
+            // four parts taken in turn (rows differ in cost: the parts even out).
+            let parts = n >= 512 ? 4 : 1
             let packBits = bits
             packed.withUnsafeMutableBufferPointer { cells in
                 let out = RowsOut(base: cells.baseAddress)
@@ -404,9 +415,14 @@ struct ClassMatrixBuilder {
             /// The constraints that fail on some target class for the source class evaluated.
             var failingConstraints: UnsafeMutablePointer<Int32>
             var failingCount = 0
-            /// For each target class, the permissions of the constraints failing on it.
+            /// For each target class, the permissions of the constraints failing on it (for the
+            /// source class evaluated): a row of `removeTable`.
             var removeOfClass: UnsafeMutablePointer<UInt32>
             var classCount: Int
+            /// With few classes, one row per source class, each computed once (`cachedCount`:
+            /// its failing count, -1 until computed); else one row, recomputed.
+            var removeTable: UnsafeMutablePointer<UInt32>
+            var cachedCount: UnsafeMutablePointer<Int32>?
         }
         var groups: [GroupView] = []
         var stack: UnsafeMutablePointer<UInt64>
@@ -422,11 +438,18 @@ struct ClassMatrixBuilder {
                 failing.initialize(repeating: 0, count: max(1, g.constraints.count * g.words))
                 let failingConstraints = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, g.constraints.count))
                 failingConstraints.initialize(repeating: 0, count: max(1, g.constraints.count))
-                let removeOfClass = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, g.classCount))
-                removeOfClass.initialize(repeating: 0, count: max(1, g.classCount))
+                let cached = g.classCount * g.classCount <= 1 << 16
+                let removeTable = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, cached ? g.classCount * g.classCount : g.classCount))
+                removeTable.initialize(repeating: 0, count: max(1, cached ? g.classCount * g.classCount : g.classCount))
+                var cachedCount: UnsafeMutablePointer<Int32>?
+                if cached {
+                    cachedCount = .allocate(capacity: max(1, g.classCount))
+                    cachedCount!.initialize(repeating: -1, count: max(1, g.classCount))
+                }
                 groups.append(GroupView(classOfRow: classOf, constraintPermissions: perms, constraintCount: g.constraints.count,
                                         permissions: g.permissions, words: g.words, failing: failing,
-                                        failingConstraints: failingConstraints, removeOfClass: removeOfClass, classCount: g.classCount))
+                                        failingConstraints: failingConstraints, removeOfClass: removeTable, classCount: g.classCount,
+                                        removeTable: removeTable, cachedCount: cachedCount))
                 widest = max(widest, g.words)
             }
             stack = .allocate(capacity: 6 * widest)
@@ -435,7 +458,16 @@ struct ClassMatrixBuilder {
 
         /// Evaluates group `g`'s constraints for a source of class `sourceClass` over every target class.
         mutating func evaluate(_ g: Int, sourceClass: Int, _ constraints: ConstraintClasses) {
-            let view = groups[g]
+            var view = groups[g]
+            view.evaluatedClass = sourceClass
+            if let cachedCount = view.cachedCount {
+                view.removeOfClass = view.removeTable + sourceClass * view.classCount
+                if cachedCount[sourceClass] >= 0 {
+                    view.failingCount = Int(cachedCount[sourceClass])
+                    groups[g] = view
+                    return
+                }
+            }
             constraints.failing(g, source: sourceClass, permissions: view.permissions, into: view.failing, scratch: stack)
             var count = 0
             view.removeOfClass.update(repeating: 0, count: view.classCount)
@@ -452,8 +484,9 @@ struct ClassMatrixBuilder {
                 }
                 if any != 0 { view.failingConstraints[count] = Int32(c); count += 1 }
             }
-            groups[g].failingCount = count
-            groups[g].evaluatedClass = sourceClass
+            view.failingCount = count
+            view.cachedCount?[sourceClass] = Int32(count)
+            groups[g] = view
         }
 
         func release() {
@@ -462,7 +495,8 @@ struct ClassMatrixBuilder {
                 g.constraintPermissions.deallocate()
                 g.failing.deallocate()
                 g.failingConstraints.deallocate()
-                g.removeOfClass.deallocate()
+                g.removeTable.deallocate()
+                g.cachedCount?.deallocate()
             }
             stack.deallocate()
         }
