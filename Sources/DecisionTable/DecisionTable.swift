@@ -233,28 +233,21 @@ public struct DecisionTable: Sendable {
         let m = targets.count, rows = rowCount[slot], bits = packedBits[slot]
         columns.withUnsafeBufferPointer { columns in
             let field = (1 << bits) - 1
-            // Two single-bit permissions inside the allowed field (the audit's): two shifts per
-            // pair, and over consecutive columns (the usual layout: each target SID its own row,
-            // in order) a loop over consecutive cells that the compiler vectorises.
-            if bits != 0, permissions.count == 2,
+            // Two single-bit permissions inside the allowed field (the audit's) over consecutive
+            // columns (the usual layout: each target SID its own row, in order): two shifts per
+            // pair over consecutive cells, a loop the compiler vectorises. (Scattered columns
+            // keep the table lookup below: vectorised gathers are slower.)
+            let consecutive = m > 0 && (0..<m).allSatisfy { columns[$0] == columns[0] + $0 }
+            if bits != 0, consecutive, permissions.count == 2,
                permissions.allSatisfy({ $0.nonzeroBitCount == 1 && Int($0) <= field }) {
                 let s0 = UInt16(permissions[0].trailingZeroBitCount), s1 = UInt16(permissions[1].trailingZeroBitCount)
-                let consecutive = m > 0 && (0..<m).allSatisfy { columns[$0] == columns[0] + $0 }
                 packedCells.withUnsafeBufferPointer { cells in
                     for (i, s) in sources.enumerated() {
-                        let row = cellBase[slot] + Int(rowIndex[base + Int(s) - 1]) * rows
+                        let c = cells.baseAddress! + cellBase[slot] + Int(rowIndex[base + Int(s) - 1]) * rows + columns[0]
                         let o = out.baseAddress! + i * m
-                        if consecutive {
-                            let c = cells.baseAddress! + row + columns[0]
-                            for j in 0..<m {
-                                let v = c[j]
-                                o[j] = UInt8(truncatingIfNeeded: (v >> s0) & 1 | ((v >> s1) & 1) << 1)
-                            }
-                        } else {
-                            for j in 0..<m {
-                                let v = cells[row + columns[j]]
-                                o[j] = UInt8(truncatingIfNeeded: (v >> s0) & 1 | ((v >> s1) & 1) << 1)
-                            }
+                        for j in 0..<m {
+                            let v = c[j]
+                            o[j] = UInt8(truncatingIfNeeded: (v >> s0) & 1 | ((v >> s1) & 1) << 1)
                         }
                     }
                 }
