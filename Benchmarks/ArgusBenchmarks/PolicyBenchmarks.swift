@@ -110,6 +110,8 @@ enum PolicyBenchmarks {
         }
         let tenantLabels = (0..<1_000).map { i in byUser[i % byUser.count][(i / byUser.count) % byUser[i % byUser.count].count] }
         try auditAtScale(policy: tenants, labels: tenantLabels, name: "audit 1,000 domains of 20 users, 1,000-type policy with constraints (1M pairs", report: &report)
+        // AUDIT_ONLY_1M set: the 1M-pair case alone (for profiling it).
+        if ProcessInfo.processInfo.environment["AUDIT_ONLY_1M"] != nil { return }
         let policy = try largePolicy()
         try auditAtScale(policy: policy, labels: try validContexts(policy, limit: 2_000), name: "audit 2,000 domains x 2,000 types (4M pairs", report: &report)
     }
@@ -124,13 +126,28 @@ enum PolicyBenchmarks {
         let inventory = SystemInventory(boot: BootSettings(argo: true, macPermissive: true), domains: domains, path: "generated.toml")
         var bytes = 0
         var last: ArgoAudit?
-        let ours = try Clock.median(runs: 5) {
+        // AUDIT_RUNS (default 5) timings; min, median and max printed, then each stage's.
+        let runs = ProcessInfo.processInfo.environment["AUDIT_RUNS"].flatMap { Int($0) } ?? 5
+        var times: [Double] = [], stages: [[Double]] = [[], [], []]
+        for _ in 0..<runs {
+            let start = Clock.now()
             let system = try ResolvedSystem(inventory: inventory, policy: policy)
+            let built = Clock.now()
             let audit = ArgoAudit(system)
+            let audited = Clock.now()
             bytes = 0
             AuditRenderer.json(audit, policyPath: "generated") { bytes += $0.utf8.count }
+            let end = Clock.now()
             last = audit
+            times.append(end - start)
+            stages[0].append(built - start); stages[1].append(audited - built); stages[2].append(end - audited)
         }
+        func ms(_ t: [Double]) -> String {
+            let s = t.sorted()
+            return String(format: "min %.2f / median %.2f / max %.2f ms", s[0] * 1e3, s[s.count / 2] * 1e3, s[s.count - 1] * 1e3)
+        }
+        print("  \(count * count) pairs, \(runs) runs: \(ms(times)); resolve + table \(ms(stages[0])), audit \(ms(stages[1])), JSON \(ms(stages[2]))")
+        let ours = times.sorted()[times.count / 2]
         let channels = last!.pairs.reduce(0) { $0 + ($1 & 8 != 0 ? 1 : 0) }
         // libsepol route: the same hook questions through sepol_compute_av, on a sample of pairs.
         let argo = policy.classValue("argo")!, domainClass = policy.classValue("domain")!

@@ -48,9 +48,15 @@ struct ClassMatrixBuilder {
         // Virtual rows: close the rows under "replace the type by its bound".
         var all = rows
         var index: [SecurityContext: Int32] = [:]
-        // Indexed only when some row's type has a bound (no hashing otherwise).
+        // Indexed only when some row's type has a bound (no hashing otherwise), and only the
+        // rows whose type bounds some type: a context looked up has its type replaced by a bound.
         if rows.contains(where: { bound($0.type) != 0 }) {
-            for (i, c) in rows.enumerated() where index[c] == nil { index[c] = Int32(i) }
+            var bounding = [Bool](repeating: false, count: image.types.count + 1)
+            for t in image.types where Int(t.bounds) < bounding.count { bounding[Int(t.bounds)] = true }
+            bounding[0] = false
+            for (i, c) in rows.enumerated() where (Int(c.type) >= bounding.count || bounding[Int(c.type)]) && index[c] == nil {
+                index[c] = Int32(i)
+            }
         }
         var low: [Int32] = []
         var v = 0
@@ -111,10 +117,21 @@ struct ClassMatrixBuilder {
         // Every cell is written below, once.
         var packed = [UInt16](unsafeUninitializedCapacity: bits != 0 ? n * n : 0) { _, count in count = bits != 0 ? n * n : 0 }
         // Rows of one type in a row, so that each type's vectors are filled once.
-        let order = (0..<n).sorted { (typeColumn[$0], $0) < (typeColumn[$1], $1) }
+        // By type column, then row: a stable counting sort.
+        let width = max(columns, (typeColumn.max().map { Int($0) + 1 }) ?? 0)
+        var start = [Int](repeating: 0, count: width + 1)
+        for r in 0..<n { start[Int(typeColumn[r]) + 1] += 1 }
+        for c in 0..<width { start[c + 1] += start[c] }
+        var sorted = [Int](repeating: 0, count: n)
+        for r in 0..<n {
+            sorted[start[Int(typeColumn[r])]] = r
+            start[Int(typeColumn[r])] += 1
+        }
+        let order = sorted
         if bits != 0 && rulesPack {
-            // Every vector fits: rows are independent, on two threads when there are many.
-            let parts = n >= 512 ? 2 : 1
+            // Every vector fits: rows are independent, on two threads when there are many, in
+            // four parts taken in turn (rows differ in cost: the parts even out).
+            let parts = n >= 512 ? 4 : 1
             let packBits = bits
             packed.withUnsafeMutableBufferPointer { cells in
                 let out = RowsOut(base: cells.baseAddress)
@@ -200,6 +217,7 @@ struct ClassMatrixBuilder {
         var te = TypeRow(columns: columns)
         var allowed = [UInt32](repeating: 0, count: n)
         let keep = ~UInt16(truncatingIfNeeded: (1 << bits) - 1)
+        let field = UInt32(~keep)
         var filled: Int32 = -1
         for rs in order {
             if typeColumn[rs] != filled {
@@ -207,22 +225,38 @@ struct ClassMatrixBuilder {
                 filled = typeColumn[rs]
             }
             let plain = te.union & watched == 0 && lowRow[rs] == Int32(rs)
-            if !plain {
-                identity.withUnsafeBufferPointer { targets in
-                    allowed.withUnsafeMutableBufferPointer { out in
-                        computeRow(rs, targets: targets, te: te, out: out, scratch: &scratch)
+            let row = base + rs * n
+            if lowRow[rs] == Int32(rs) {
+                // No bound: the gathered vectors, then (unless plain) the later stages remove
+                // permissions in place, as `computeRow` would over the allowed fields.
+                let union = typeColumn.withUnsafeBufferPointer { column in
+                    te.packed.withUnsafeBufferPointer { vectors in
+                        var union: UInt16 = 0
+                        for i in 0..<n {
+                            let v = vectors[Int(column[i])]
+                            row[i] = v
+                            union |= v
+                        }
+                        return UInt32(union) & field
                     }
+                }
+                if !plain && union & watched != 0 {
+                    identity.withUnsafeBufferPointer { targets in
+                        applyLaterStages(rs, targets: targets, union: union, out: UnsafeMutableBufferPointer(start: row, count: n),
+                                         field: field, scratch: &scratch)
+                    }
+                }
+                continue
+            }
+            identity.withUnsafeBufferPointer { targets in
+                allowed.withUnsafeMutableBufferPointer { out in
+                    computeRow(rs, targets: targets, te: te, out: out, scratch: &scratch)
                 }
             }
             typeColumn.withUnsafeBufferPointer { column in
                 allowed.withUnsafeBufferPointer { allowed in
                     te.packed.withUnsafeBufferPointer { vectors in
-                        let row = base + rs * n
-                        if plain {
-                            for i in 0..<n { row[i] = vectors[Int(column[i])] }
-                        } else {
-                            for i in 0..<n { row[i] = vectors[Int(column[i])] & keep | UInt16(truncatingIfNeeded: allowed[i]) }
-                        }
+                        for i in 0..<n { row[i] = vectors[Int(column[i])] & keep | UInt16(truncatingIfNeeded: allowed[i]) }
                     }
                 }
             }
@@ -313,9 +347,12 @@ struct ClassMatrixBuilder {
         for i in 0..<targets.count { out[i] &= bounded[i] }
     }
 
-    /// Constraints and the role check over a row whose type-enforcement permissions are in `out`.
-    private func applyLaterStages(_ source: Int, targets: UnsafeBufferPointer<Int32>, union: UInt32,
-                                  out: UnsafeMutableBufferPointer<UInt32>, scratch: inout Scratch) {
+    /// Constraints and the role check over a row whose type-enforcement permissions are in `out`
+    /// (`out[i] & field`: a packed row keeps its other fields, only permissions are removed).
+    private func applyLaterStages<Cell: FixedWidthInteger & UnsignedInteger>(
+        _ source: Int, targets: UnsafeBufferPointer<Int32>, union: UInt32,
+        out: UnsafeMutableBufferPointer<Cell>, field: UInt32 = ~0, scratch: inout Scratch
+    ) {
         var watched = transitionBits
         var active: [Int] = []
         if let constraints {
@@ -332,29 +369,34 @@ struct ClassMatrixBuilder {
         guard union & watched != 0 else { return }
         let transition = transitionBits
         let sourceRole = roleOfRow.isEmpty ? 0 : Int(roleOfRow[source]) * roleCount
-        active.withUnsafeBufferPointer { active in
-        scratch.groups.withUnsafeBufferPointer { views in
+        // Per cell with a watched permission (most have none): what the failing constraints of
+        // each active group remove from a target of its class (`removeOfClass`), and the
+        // transition when the role pair is not allowed. Removing permissions a cell does not
+        // have changes nothing, so which ones it has is not tested further.
+        let classOf = active.map { scratch.groups[$0].classOfRow }
+        let removeOf = active.map { scratch.groups[$0].removeOfClass }
+        classOf.withUnsafeBufferPointer { classOf in
+        removeOf.withUnsafeBufferPointer { removeOf in
         roleOfRow.withUnsafeBufferPointer { roleOfRow in
         roleForbidden.withUnsafeBufferPointer { forbidden in
+            if classOf.count == 1 && transition == 0 {
+                let classOf = classOf[0], removeOf = removeOf[0]
+                for i in 0..<targets.count {
+                    let cell = out[i]
+                    guard UInt32(truncatingIfNeeded: cell) & field & watched != 0 else { continue }
+                    out[i] = cell & ~Cell(truncatingIfNeeded: removeOf[Int(classOf[Int(targets[i])])] & field)
+                }
+                return
+            }
             for i in 0..<targets.count {
-                let allowed = out[i]
+                let cell = out[i]
+                let allowed = UInt32(truncatingIfNeeded: cell) & field
                 guard allowed & watched != 0 else { continue }
                 let t = Int(targets[i])
                 var remove: UInt32 = 0
-                for g in active {
-                    let view = views[g]
-                    guard view.permissions & allowed != 0 else { continue }
-                    let ct = Int(view.classOfRow[t])
-                    let word = ct >> 6, bit = UInt64(ct & 63)
-                    for k in 0..<view.failingCount {
-                        let c = Int(view.failingConstraints[k])
-                        if view.constraintPermissions[c] & allowed != 0, (view.failing[c * view.words + word] >> bit) & 1 != 0 {
-                            remove |= view.constraintPermissions[c]
-                        }
-                    }
-                }
+                for g in 0..<classOf.count { remove |= removeOf[g][Int(classOf[g][t])] }
                 if allowed & transition != 0, forbidden[sourceRole + Int(roleOfRow[t])] { remove |= transition }
-                out[i] = allowed & ~remove
+                out[i] = cell & ~Cell(truncatingIfNeeded: remove & field)
             }
         }}}}
     }
@@ -373,6 +415,14 @@ struct ClassMatrixBuilder {
             /// The constraints that fail on some target class for the source class evaluated.
             var failingConstraints: UnsafeMutablePointer<Int32>
             var failingCount = 0
+            /// For each target class, the permissions of the constraints failing on it (for the
+            /// source class evaluated): a row of `removeTable`.
+            var removeOfClass: UnsafeMutablePointer<UInt32>
+            var classCount: Int
+            /// With few classes, one row per source class, each computed once (`cachedCount`:
+            /// its failing count, -1 until computed); else one row, recomputed.
+            var removeTable: UnsafeMutablePointer<UInt32>
+            var cachedCount: UnsafeMutablePointer<Int32>?
         }
         var groups: [GroupView] = []
         var stack: UnsafeMutablePointer<UInt64>
@@ -388,9 +438,18 @@ struct ClassMatrixBuilder {
                 failing.initialize(repeating: 0, count: max(1, g.constraints.count * g.words))
                 let failingConstraints = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, g.constraints.count))
                 failingConstraints.initialize(repeating: 0, count: max(1, g.constraints.count))
+                let cached = g.classCount * g.classCount <= 1 << 16
+                let removeTable = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, cached ? g.classCount * g.classCount : g.classCount))
+                removeTable.initialize(repeating: 0, count: max(1, cached ? g.classCount * g.classCount : g.classCount))
+                var cachedCount: UnsafeMutablePointer<Int32>?
+                if cached {
+                    cachedCount = .allocate(capacity: max(1, g.classCount))
+                    cachedCount!.initialize(repeating: -1, count: max(1, g.classCount))
+                }
                 groups.append(GroupView(classOfRow: classOf, constraintPermissions: perms, constraintCount: g.constraints.count,
                                         permissions: g.permissions, words: g.words, failing: failing,
-                                        failingConstraints: failingConstraints))
+                                        failingConstraints: failingConstraints, removeOfClass: removeTable, classCount: g.classCount,
+                                        removeTable: removeTable, cachedCount: cachedCount))
                 widest = max(widest, g.words)
             }
             stack = .allocate(capacity: 6 * widest)
@@ -399,16 +458,35 @@ struct ClassMatrixBuilder {
 
         /// Evaluates group `g`'s constraints for a source of class `sourceClass` over every target class.
         mutating func evaluate(_ g: Int, sourceClass: Int, _ constraints: ConstraintClasses) {
-            let view = groups[g]
+            var view = groups[g]
+            view.evaluatedClass = sourceClass
+            if let cachedCount = view.cachedCount {
+                view.removeOfClass = view.removeTable + sourceClass * view.classCount
+                if cachedCount[sourceClass] >= 0 {
+                    view.failingCount = Int(cachedCount[sourceClass])
+                    groups[g] = view
+                    return
+                }
+            }
             constraints.failing(g, source: sourceClass, permissions: view.permissions, into: view.failing, scratch: stack)
             var count = 0
+            view.removeOfClass.update(repeating: 0, count: view.classCount)
             for c in 0..<view.constraintCount {
                 var any: UInt64 = 0
-                for w in 0..<view.words { any |= view.failing[c * view.words + w] }
+                for w in 0..<view.words {
+                    var word = view.failing[c * view.words + w]
+                    any |= word
+                    while word != 0 {
+                        let ct = w << 6 | word.trailingZeroBitCount
+                        if ct < view.classCount { view.removeOfClass[ct] |= view.constraintPermissions[c] }
+                        word &= word &- 1
+                    }
+                }
                 if any != 0 { view.failingConstraints[count] = Int32(c); count += 1 }
             }
-            groups[g].failingCount = count
-            groups[g].evaluatedClass = sourceClass
+            view.failingCount = count
+            view.cachedCount?[sourceClass] = Int32(count)
+            groups[g] = view
         }
 
         func release() {
@@ -417,6 +495,8 @@ struct ClassMatrixBuilder {
                 g.constraintPermissions.deallocate()
                 g.failing.deallocate()
                 g.failingConstraints.deallocate()
+                g.removeTable.deallocate()
+                g.cachedCount?.deallocate()
             }
             stack.deallocate()
         }

@@ -26,6 +26,12 @@ public struct SIDTable: Sendable {
     }
 
     public func sid(of context: SecurityContext) -> UInt32? { index[context] }
+
+    /// Room for `count` contexts in all, so that interning them does not grow the index.
+    public mutating func reserveCapacity(_ count: Int) {
+        contexts.reserveCapacity(count)
+        index.reserveCapacity(count)
+    }
     public func context(of sid: UInt32) -> SecurityContext? {
         sid >= 1 && Int(sid) <= contexts.count ? contexts[Int(sid) - 1] : nil
     }
@@ -40,6 +46,8 @@ public struct SIDTable: Sendable {
 public struct DecisionTable: Sendable {
     public let evaluator: AccessEvaluator
     public private(set) var sids: SIDTable
+    /// The SID of each context given at build time (`contexts`), in their order.
+    public let contextSIDs: [UInt32]
     /// Classes with a dense matrix, in the order given at build time.
     public let coveredClasses: [UInt16]
     /// Dense storage for every covered class (slot): `rowIndex[slot * sidCount + sid - 1]` is a
@@ -86,7 +94,9 @@ public struct DecisionTable: Sendable {
     ) throws(AccessEvaluator.TransitionError) {
         self.evaluator = evaluator
         var table = SIDTable(initialSIDs: evaluator.policy.image.initialSIDs)
-        for c in contexts { _ = table.intern(c) }
+        // Each context, its self context and the device models' target contexts at most.
+        table.reserveCapacity(table.count + 2 * contexts.count + 3 * deviceModels.count)
+        contextSIDs = contexts.map { table.intern($0) }
         let domainClass = evaluator.processClass
         // Self SIDs for every domain label, and target SIDs for device models, as Xen
         // computes them when a domain is created and when its target is set.
@@ -147,6 +157,7 @@ public struct DecisionTable: Sendable {
         var rowContexts: [SecurityContext] = []
         var typeRow: [UInt32: Int32] = [:]
         var contextRow: [SecurityContext: Int32] = [:]
+        if byType { typeRow.reserveCapacity(sids.count) } else { contextRow.reserveCapacity(sids.count) }
         for (i, c) in sids.contexts.enumerated() {
             guard let c else { continue }
             if byType {
@@ -221,9 +232,27 @@ public struct DecisionTable: Sendable {
         let columns = targets.map { Int(rowIndex[base + Int($0) - 1]) }
         let m = targets.count, rows = rowCount[slot], bits = packedBits[slot]
         columns.withUnsafeBufferPointer { columns in
-            if bits != 0 {
+            let field = (1 << bits) - 1
+            // Two single-bit permissions inside the allowed field (the audit's) over consecutive
+            // columns (the usual layout: each target SID its own row, in order): two shifts per
+            // pair over consecutive cells, a loop the compiler vectorises. (Scattered columns
+            // keep the table lookup below: vectorised gathers are slower.)
+            let consecutive = m > 0 && (0..<m).allSatisfy { columns[$0] == columns[0] + $0 }
+            if bits != 0, consecutive, permissions.count == 2,
+               permissions.allSatisfy({ $0.nonzeroBitCount == 1 && Int($0) <= field }) {
+                let s0 = UInt16(permissions[0].trailingZeroBitCount), s1 = UInt16(permissions[1].trailingZeroBitCount)
+                packedCells.withUnsafeBufferPointer { cells in
+                    for (i, s) in sources.enumerated() {
+                        let c = cells.baseAddress! + cellBase[slot] + Int(rowIndex[base + Int(s) - 1]) * rows + columns[0]
+                        let o = out.baseAddress! + i * m
+                        for j in 0..<m {
+                            let v = c[j]
+                            o[j] = UInt8(truncatingIfNeeded: (v >> s0) & 1 | ((v >> s1) & 1) << 1)
+                        }
+                    }
+                }
+            } else if bits != 0 {
                 // The allowed field is the low `bits` bits: one table lookup per pair.
-                let field = (1 << bits) - 1
                 let lookup = (0...field).map { bitsOf(UInt32($0)) }
                 packedCells.withUnsafeBufferPointer { cells in
                     lookup.withUnsafeBufferPointer { lookup in

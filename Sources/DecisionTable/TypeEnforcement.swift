@@ -49,6 +49,7 @@ public struct TypeEnforcement: Sendable {
 
         var access: [RuleKey: [(target: UInt32, entry: Int)]] = [:]
         var typed: [TypeRuleKey: [Int]] = [:]
+        access.reserveCapacity(image.accessVectors.count)
         for (i, e) in image.accessVectors.enumerated() where enabled[i] {
             switch e.kind {
             case .allow, .auditallow, .auditdeny:

@@ -131,6 +131,85 @@ import XenProfile
         #expect(checked > 30_000)
     }
 
+    /// Each domain's SID and build SID are the table's SIDs of its label and build label
+    /// (taken from the table's build order, not looked up), with device models and build labels mixed in.
+    @Test func sidsAreTheLabelsSIDs() throws {
+        let policy = try Fixtures.examplePolicy()
+        let contexts = Differential.validContexts(of: policy)
+        var rng = SplitMix64(seed: 20261202)
+        for _ in 0..<20 {
+            let n = 1 + rng.below(40)
+            var domains = (0..<n).map { i in
+                DomainSpec(name: "d\(i)", domid: UInt16(i), label: contexts[rng.below(contexts.count)], privileged: false)
+            }
+            for i in 0..<n where rng.below(3) == 0 { domains[i].buildLabel = contexts[rng.below(contexts.count)] }
+            for i in 0..<n where rng.below(5) == 0 {
+                let t = rng.below(n)
+                if t != i { domains[i].target = "d\(t)" }
+            }
+            let system = try ResolvedSystem(inventory: SystemInventory(boot: BootSettings(argo: true), domains: domains), policy: policy,
+                                            extraLabels: [(contexts[rng.below(contexts.count)], nil)])
+            for i in 0..<n {
+                #expect(system.sids[i] == system.table.sid(of: try policy.context(domains[i].label)))
+                #expect(system.buildSIDs[i] == system.table.sid(of: try policy.context(domains[i].buildLabel ?? domains[i].label)))
+            }
+        }
+    }
+
+    /// The JSON's `reach` and `pairs` sections (written from byte templates in 64 KiB chunks,
+    /// channels read eight pairs at a time) against a plain rendering pair by pair, on large
+    /// inventories whose names need escaping; `ChannelGraph(audit)` against `has(.channel)`.
+    @Test func jsonPairsAndReachMatchAPlainRendering() throws {
+        let policy = try Fixtures.examplePolicy()
+        let contexts = Differential.validContexts(of: policy)
+        var rng = SplitMix64(seed: 20261201)
+        let odd = ["vm \"quoted\" ", "back\\slash", "tab\t", "é-", "line\nbreak", "\u{1}ctl", "plain"]
+        var chunked = 0
+        for round in 0..<6 {
+            let n = 9 + rng.below(190)
+            let domains = (0..<n).map { i in
+                DomainSpec(name: odd[rng.below(odd.count)] + "\(i)", domid: UInt16(i), label: contexts[rng.below(contexts.count)],
+                           privileged: rng.below(8) == 0)
+            }
+            let boot = BootSettings(argo: round != 5, macPermissive: rng.below(2) == 0,
+                                    xsm: [.flask, .dummy, .flask, .silo, .flask, .flask][round], flask: .enforcing)
+            let audit = ArgoAudit(try ResolvedSystem(inventory: SystemInventory(boot: boot, domains: domains), policy: policy))
+            let names = domains.map { JSONStreamWriter.quoted($0.name) }
+            let successors = (0..<n).map { i in (0..<n).filter { audit.has(.channel, i, $0) } }
+            #expect(ChannelGraph(audit).successors == successors, "round \(round)")
+            let closure = ChannelGraph(successors: successors).closure()
+            var reach = "\"reach\": ["
+            for i in 0..<n {
+                reach += (i == 0 ? "\n" : ",\n") + "    {\"domain\": \(names[i]), \"one_hop\": ["
+                reach += successors[i].map { names[$0] }.joined(separator: ", ") + "], \"any_hops\": ["
+                reach += closure[i].map { names[$0] }.joined(separator: ", ") + "]}"
+            }
+            reach += "\n  ],\n  \"pairs\": ["
+            var pairs = ""
+            for i in 0..<n {
+                for j in 0..<n where audit.pairs[i * n + j] != 0 {
+                    pairs += (pairs.isEmpty ? "\n" : ",\n") + "    {\"source\": \(names[i]), \"target\": \(names[j])"
+                    for flow in AuditRenderer.pairFlows { pairs += ", \"\(flow.rawValue)\": \(audit.has(flow, i, j))" }
+                    pairs += "}"
+                }
+            }
+            pairs += pairs.isEmpty ? "]" : "\n  ]"
+            var pieces: [String] = []
+            AuditRenderer.json(audit, policyPath: "p") { pieces.append($0) }
+            let json = pieces.joined()
+            if pieces.count > 2 { chunked += 1 }
+            #expect(json.contains(reach), "round \(round)")
+            #expect(json.hasSuffix(reach + pairs + "\n}\n"), "round \(round)")
+            #expect(AuditRenderer.json(audit, policyPath: "p") == json)
+            // Without a sink, the writer keeps every byte.
+            var w = JSONStreamWriter()
+            let none = PairsJSON(names: domains.map(\.name)).write(audit.pairs, n: n, to: &w)
+            #expect(none == (pairs == "]"))
+            #expect(w.text + (none ? "]" : "\n  ]") == pairs, "round \(round)")
+        }
+        #expect(chunked > 0)
+    }
+
     /// Whatever the policy: channel implies send; send implies Argo on both sides; Argo off means nothing.
     @Test func invariantsHold() throws {
         let policy = try Fixtures.examplePolicy()

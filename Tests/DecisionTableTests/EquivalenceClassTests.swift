@@ -25,6 +25,7 @@ import TestSupport
         let fast = try DecisionTable(evaluator: evaluator, contexts: contexts, classes: classes)
         let reference = try DecisionTable(evaluator: evaluator, contexts: contexts, classes: classes, evaluation: .perPair)
         #expect(fast.sids.count == reference.sids.count)
+        #expect(fast.contextSIDs == contexts.map { fast.sid(of: $0)! })
         var compared = 0, mismatches = 0
         for tclass in fast.coveredClasses {
             let slot = try #require(fast.slot(of: tclass))

@@ -197,29 +197,35 @@ public enum AuditRenderer {
         w.raw(",\n  \"boot\": {\"argo\": \(sys.boot.argo), \"mac_permissive\": \(sys.boot.macPermissive), \"xsm\": ")
         w.string(sys.boot.xsm.rawValue); w.raw(", \"flask\": "); w.string(sys.boot.flask.rawValue); w.raw("}")
         w.raw(",\n  \"domains\": [")
-        for (i, dom) in d.enumerated() {
-            w.raw(i == 0 ? "\n    {\"name\": " : ",\n    {\"name\": "); w.string(dom.name)
-            w.raw(", \"domid\": \(dom.domid), \"label\": "); w.string(dom.label)
-            if let b = dom.buildLabel { w.raw(", \"build_label\": "); w.string(b) }
-            w.raw(", \"argo\": \(audit.domains[i].argo), \"register_any_source\": \(audit.domains[i].registerAnySource)")
-            if let t = dom.target { w.raw(", \"target\": "); w.string(t) }
-            w.raw("}")
+        // Fields read in place through the buffer (a domain is a large value: no copy of each).
+        let quotedNames = d.withUnsafeBufferPointer { doms in doms.indices.map { JSONStreamWriter.quoted(doms[$0].name) } }
+        d.withUnsafeBufferPointer { doms in
+            for i in doms.indices {
+                w.raw(i == 0 ? "\n    {\"name\": " : ",\n    {\"name\": "); w.raw(quotedNames[i])
+                w.raw(", \"domid\": "); w.raw(String(doms[i].domid)); w.raw(", \"label\": "); w.string(doms[i].label)
+                if let b = doms[i].buildLabel { w.raw(", \"build_label\": "); w.string(b) }
+                w.raw(audit.domains[i].argo ? ", \"argo\": true" : ", \"argo\": false")
+                w.raw(audit.domains[i].registerAnySource ? ", \"register_any_source\": true" : ", \"register_any_source\": false")
+                if let t = doms[i].target { w.raw(", \"target\": "); w.string(t) }
+                w.raw("}")
+            }
         }
         // Additive: what each domain reaches in one hop (channels) and in any number of hops.
-        let closure = ChannelGraph(audit).closure()
-        let quotedNames = d.map { JSONStreamWriter.quoted($0.name) }
+        // One hop: the graph's successors (increasing, as the pairs are).
+        let graph = ChannelGraph(audit)
+        let closure = graph.closure()
         w.raw(d.isEmpty ? "],\n  \"reach\": [" : "\n  ],\n  \"reach\": [")
         for i in 0..<d.count {
             w.raw(i == 0 ? "\n    {\"domain\": " : ",\n    {\"domain\": "); w.raw(quotedNames[i])
             w.raw(", \"one_hop\": [")
-            w.raw((0..<d.count).filter { audit.has(.channel, i, $0) }.map { quotedNames[$0] }.joined(separator: ", "))
+            for (k, j) in graph.successors[i].enumerated() { if k > 0 { w.raw(", ") }; w.raw(quotedNames[j]) }
             w.raw("], \"any_hops\": [")
-            w.raw(closure[i].map { quotedNames[$0] }.joined(separator: ", "))
+            for (k, j) in closure[i].enumerated() { if k > 0 { w.raw(", ") }; w.raw(quotedNames[j]) }
             w.raw("]}")
         }
         w.raw(d.isEmpty ? "],\n  \"pairs\": [" : "\n  ],\n  \"pairs\": [")
         let n = d.count
-        let first = PairsJSON(names: d.map(\.name)).write(audit.pairs, n: n, to: &w)
+        let first = PairsJSON(quotedNames: quotedNames).write(audit.pairs, n: n, to: &w)
         w.raw(first ? "]" : "\n  ]")
         if explain {
             w.raw(",\n  \"explanations\": ")
@@ -337,7 +343,26 @@ struct JSONStreamWriter {
         if sink != nil, bytes.count >= 1 << 16 { finish() }
     }
 
-    mutating func string(_ s: String) { raw(Self.quoted(s)) }
+    /// A large piece: with a sink, what is buffered is handed over, then the piece itself
+    /// (one copy, into the string the sink gets); without one, buffered like `bytes`.
+    mutating func chunk(_ b: UnsafeBufferPointer<UInt8>) {
+        guard let sink else { bytes.append(contentsOf: b); return }
+        finish()
+        sink(String(decoding: b, as: UTF8.self))
+    }
+
+    /// `s` quoted: written in place when it needs no escape (as `quoted` would write it).
+    mutating func string(_ s: String) {
+        guard !Self.needsEscape(s) else { raw(Self.quoted(s)); return }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: s.utf8)
+        bytes.append(UInt8(ascii: "\""))
+        if sink != nil, bytes.count >= 1 << 16 { finish() }
+    }
+
+    static func needsEscape(_ s: String) -> Bool {
+        s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+    }
     var text: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Hands what is buffered to the sink.
@@ -349,7 +374,7 @@ struct JSONStreamWriter {
 
     static func quoted(_ s: String) -> String {
         // Most names and labels need no escape: copied whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !needsEscape(s) {
             return "\"" + s + "\""
         }
         var out = "\""

@@ -16,13 +16,32 @@ public struct ChannelGraph: Sendable, Equatable {
     }
 
     /// The channels of an audit.
+    /// The channels of an audit. Rows are read eight pairs at a time: most have no channel.
     public init(_ audit: ArgoAudit) {
         let n = audit.count
-        var succ = [[Int]](repeating: [], count: n)
-        for i in 0..<n {
-            for j in 0..<n where audit.has(.channel, i, j) { succ[i].append(j) }
+        let channel = ArgoAudit.Flow.channel.bit
+        let eight = UInt64(channel) &* 0x0101_0101_0101_0101
+        successors = audit.pairs.withUnsafeBufferPointer { pairs in
+            (0..<n).map { i in
+                let row = pairs.baseAddress! + i * n
+                var out: [Int] = []
+                var j = 0
+                while j + 8 <= n {
+                    // The channel bits of eight pairs: one set bit per channel, in byte order.
+                    var word = UInt64(littleEndian: UnsafeRawPointer(row + j).loadUnaligned(as: UInt64.self)) & eight
+                    while word != 0 {
+                        out.append(j + word.trailingZeroBitCount >> 3)
+                        word &= word &- 1
+                    }
+                    j += 8
+                }
+                while j < n {
+                    if row[j] & channel != 0 { out.append(j) }
+                    j += 1
+                }
+                return out
+            }
         }
-        successors = succ
     }
 
     public func hasEdge(_ i: Int, _ j: Int) -> Bool { successors[i].contains(j) }
@@ -204,35 +223,50 @@ public struct ChannelGraph: Sendable, Equatable {
             }
         }
         // Tarjan numbers components in reverse topological order: successors' components first.
+        // One flat bit set per component; members listed by component (counting sort).
         let words = (n + 63) / 64
-        var reach = [[UInt64]](repeating: [UInt64](repeating: 0, count: words), count: components)
-        var members = [[Int]](repeating: [], count: components)
-        for u in 0..<n { members[component[u]].append(u) }
-        for c in 0..<components {
-            var bits = [UInt64](repeating: 0, count: words)
-            let cyclic = members[c].count > 1 || successors[members[c][0]].contains(members[c][0])
-            if cyclic { for u in members[c] { bits[u >> 6] |= 1 << UInt64(u & 63) } }
-            for u in members[c] {
-                for v in successors[u] where component[v] != c {
-                    bits[v >> 6] |= 1 << UInt64(v & 63)
-                    let other = reach[component[v]]
-                    for w in 0..<words { bits[w] |= other[w] }
-                }
-            }
-            reach[c] = bits
+        var first = [Int](repeating: 0, count: components + 1)
+        for u in 0..<n { first[component[u] + 1] += 1 }
+        for c in 0..<components { first[c + 1] += first[c] }
+        var members = [Int](repeating: 0, count: n)
+        var next = first
+        for u in 0..<n {
+            members[next[component[u]]] = u
+            next[component[u]] += 1
         }
-        return (0..<n).map { u in
-            let bits = reach[component[u]]
-            var out: [Int] = []
-            for w in 0..<words {
-                var word = bits[w]
-                while word != 0 {
-                    let b = word.trailingZeroBitCount
-                    out.append(w * 64 + b)
-                    word &= word - 1
+        var reach = [UInt64](repeating: 0, count: components * words)
+        reach.withUnsafeMutableBufferPointer { reach in
+            let base = reach.baseAddress!
+            for c in 0..<components {
+                let bits = base + c * words
+                let own = members[first[c]..<first[c + 1]]
+                let cyclic = own.count > 1 || successors[own.first!].contains(own.first!)
+                if cyclic { for u in own { bits[u >> 6] |= 1 << UInt64(u & 63) } }
+                for u in own {
+                    for v in successors[u] where component[v] != c {
+                        bits[v >> 6] |= 1 << UInt64(v & 63)
+                        let other = base + component[v] * words
+                        for w in 0..<words { bits[w] |= other[w] }
+                    }
                 }
             }
-            return out
+        }
+        return reach.withUnsafeBufferPointer { reach in
+            (0..<n).map { u in
+                let bits = reach.baseAddress! + component[u] * words
+                var count = 0
+                for w in 0..<words { count += bits[w].nonzeroBitCount }
+                var out: [Int] = []
+                out.reserveCapacity(count)
+                for w in 0..<words {
+                    var word = bits[w]
+                    while word != 0 {
+                        out.append(w * 64 + word.trailingZeroBitCount)
+                        word &= word - 1
+                    }
+                }
+                return out
+            }
         }
     }
 }

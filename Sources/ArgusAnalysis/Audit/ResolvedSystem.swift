@@ -79,15 +79,21 @@ public struct ResolvedSystem: Sendable {
         let (argo, masks) = try ArgoPermission.classAndMasks(in: policy)
         self.masks = ArgoPermission.allCases.map { masks[$0]! }
         var contexts: [SecurityContext] = []
-        for d in inventory.domains {
-            do { contexts.append(try policy.context(d.label)) } catch {
+        // Domains by index, their fields read in place (a domain is a large value).
+        let doms = inventory.domains
+        contexts.reserveCapacity(doms.count)
+        for i in doms.indices {
+            do { contexts.append(try policy.context(doms[i].label)) } catch {
+                let d = doms[i]
                 throw InputError("domain '\(d.name)': \(error.description)", at: d.labelLocation ?? d.location ?? SourceLocation(file: inventory.path))
             }
         }
         var buildContexts: [SecurityContext?] = []
-        for d in inventory.domains {
-            guard let build = d.buildLabel else { buildContexts.append(nil); continue }
+        buildContexts.reserveCapacity(doms.count)
+        for i in doms.indices {
+            guard let build = doms[i].buildLabel else { buildContexts.append(nil); continue }
             do { buildContexts.append(try policy.context(build)) } catch {
+                let d = doms[i]
                 throw InputError("domain '\(d.name)': init_seclabel: \(error.description)",
                                  at: d.buildLabelLocation ?? d.location ?? SourceLocation(file: inventory.path))
             }
@@ -103,8 +109,8 @@ public struct ResolvedSystem: Sendable {
                 throw InputError(error.description, file: inventory.path)
             }
         }
-        let index = Dictionary(uniqueKeysWithValues: inventory.domains.enumerated().map { ($0.element.name, $0.offset) })
-        let targets = inventory.domains.map { d in d.target.flatMap { index[$0] } }
+        let index = Dictionary(uniqueKeysWithValues: doms.indices.lazy.map { (doms[$0].name, $0) })
+        let targets = doms.indices.map { i in doms[i].target.flatMap { index[$0] } }
         self.targets = targets
         // Xen computes a device model's target SID when the toolstack sets the target, during the
         // guest's build, and does not recompute it when the guest is relabelled
@@ -119,8 +125,15 @@ public struct ResolvedSystem: Sendable {
             throw InputError(error.description, file: inventory.path)
         }
         table = built
-        sids = contexts.map { built.sid(of: $0)! }
-        buildSIDs = zip(contexts, buildContexts).map { built.sid(of: $1 ?? $0)! }
+        // The table was built for `contexts + extras`: their SIDs in that order, no lookups.
+        let given = built.contextSIDs
+        sids = Array(given[0..<contexts.count])
+        var nextBuild = contexts.count
+        buildSIDs = buildContexts.indices.map { i in
+            guard buildContexts[i] != nil else { return given[i] }
+            defer { nextBuild += 1 }
+            return given[nextBuild]
+        }
         guard let xen = built.xenSID else {
             throw InputError("the policy labels no 'xen' initial SID", file: policy.origin.path)
         }

@@ -205,8 +205,8 @@ extension SystemInventory {
     /// policy gives that initial SID, as Xen labels a domain created with its SID.
     public func resolvingInitialSIDLabels(_ policy: Policy) throws(InputError) -> SystemInventory {
         var copy = self
-        for i in copy.domains.indices {
-            guard let sid = copy.domains[i].initialSIDLabel else { continue }
+        for i in domains.indices {
+            guard let sid = domains[i].initialSIDLabel else { continue }
             guard let initial = policy.initialSID(named: sid) else {
                 throw InputError("domain '\(domains[i].name)' takes libxl's default label, the '\(sid)' initial SID, but the policy labels no '\(sid)'",
                                  at: domains[i].labelLocation ?? domains[i].location ?? SourceLocation(file: path))
