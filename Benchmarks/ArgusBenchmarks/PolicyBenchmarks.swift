@@ -174,37 +174,6 @@ enum PolicyBenchmarks {
                    ratio: libsepol / ours)
     }
 
-    static func coldAudit(report: inout Report) throws {
-        let argus = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("argus").path
-        guard FileManager.default.isExecutableFile(atPath: argus) else {
-            print("cold audit: skipped (no argus binary beside the benchmarks: build it with -c release)")
-            return
-        }
-        try withScratchDirectory { dir in
-            let loader = try PolicyLoader(flaskDirectory: flaskPath)
-            let policyFile = dir.appendingPathComponent("example.policy").path
-            try Data(try loader.load(examplePath).binary).write(to: URL(fileURLWithPath: policyFile))
-            var toml = "[boot]\ncmdline = \"argo=1,mac-permissive=1\"\n"
-            let labels = ["system_u:system_r:dom0_t", "system_u:system_r:netvm_t", "system_u:system_r:uivm_t",
-                          "tenant_a_u:vm_r:tenant_a_t", "tenant_a_u:vm_r:tenant_a_t", "tenant_b_u:vm_r:tenant_b_t",
-                          "tenant_b_u:vm_r:tenant_b_t", "system_u:system_r:isolated_t", "system_u:system_r:isolated_t",
-                          "system_u:system_r:dm_dom_t"]
-            for (i, label) in labels.enumerated() { toml += "[[domain]]\nname = \"d\(i)\"\ndomid = \(i)\nlabel = \"\(label)\"\n" }
-            let system = dir.appendingPathComponent("system.toml").path
-            try toml.write(toFile: system, atomically: true, encoding: .utf8)
-            let ours = try Clock.median(runs: 21) { try run(argus, ["audit", policyFile, "--system", system, "--format", "json"]) }
-            var baseline = "sesearch not installed"
-            var ratio: Double?
-            if FileManager.default.isExecutableFile(atPath: "/usr/bin/sesearch") {
-                let theirs = try Clock.median(runs: 5) { try run("/usr/bin/sesearch", ["-A", "-c", "argo", policyFile]) }
-                baseline = String(format: "sesearch -A -c argo alone %.0f ms", theirs * 1e3)
-                ratio = theirs / ours
-            }
-            report.add("cold argus audit (binary policy, 10 domains, process wall)", String(format: "%.1f ms", ours * 1e3),
-                       baseline: baseline, ratio: ratio)
-        }
-    }
-
     /// Runs a tool with posix_spawn (Foundation's Process adds tens of ms of its own), output discarded.
     static func run(_ tool: String, _ args: [String]) throws {
         var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()

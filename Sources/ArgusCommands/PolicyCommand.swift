@@ -75,6 +75,7 @@ public struct PolicyCommand: ParsableCommand {
     /// `argus policy info`: seinfo-style statistics and the argo class.
     public struct Info: ContextualCommand {
         public static let configuration = CommandConfiguration(
+            commandName: "info",
             abstract: "Print a policy's statistics (as seinfo counts them) and its argo class.")
         public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json }
 
@@ -96,6 +97,7 @@ public struct PolicyCommand: ParsableCommand {
     /// `argus policy validate`: would a hypervisor with these definitions load the policy?
     public struct Validate: ContextualCommand {
         public static let configuration = CommandConfiguration(
+            commandName: "validate",
             abstract: "Check a policy against the hypervisor's FLASK definitions, as Xen does at load.",
             discussion: "Prints one line per problem; exits 1 when Xen would refuse the policy.")
 
@@ -134,6 +136,7 @@ public struct PolicyCommand: ParsableCommand {
     /// `argus policy compile`: a source tree or policy.conf to a binary Xen policy.
     public struct Compile: ContextualCommand {
         public static let configuration = CommandConfiguration(
+            commandName: "compile",
             abstract: "Compile a policy source tree or policy.conf (m4 + checkpolicy -t Xen) to a binary policy.")
 
         @OptionGroup public var options: PolicyOptions

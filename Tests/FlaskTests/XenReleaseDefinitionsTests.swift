@@ -95,6 +95,19 @@ import Testing
         #expect(FlaskDefinitions.xen(release: release) == nil)
     }
 
+    /// The groups Xen inference walks hold every release once, in order, each with exactly
+    /// `xen(release:)`'s definitions.
+    @Test func releaseGroupsAreTheReleasesWithTheirOwnDefinitions() throws {
+        let groups = FlaskDefinitions.xenReleaseGroups
+        #expect(groups.flatMap(\.releases).sorted() == FlaskDefinitions.xenReleases.sorted())
+        for group in groups {
+            #expect(group.releases == FlaskDefinitions.xenReleases.filter { group.releases.contains($0) })
+            for release in group.releases { #expect(FlaskDefinitions.xen(release: release) == group.definitions, "\(release)") }
+        }
+        #expect(groups.first?.releases.first == "4.12.0")
+        #expect(groups.contains { $0.releases.contains("head") && $0.definitions == FlaskDefinitions.xenDefault })
+    }
+
     @Test func changesCountFromTheirFirstReleaseAndBackports() throws {
         let history = FlaskDefinitions.xenDefinitionHistory
         let xenboot = try #require(history.first { $0.since == "4.17.0" && $0.commits.contains("a0bb0960e5") })

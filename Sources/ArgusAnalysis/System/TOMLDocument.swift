@@ -34,25 +34,34 @@ struct TOMLDocument {
 
     /// The file's bytes; refuses anything but a regular file (after symlinks), and anything
     /// over `maxFileBytes` (so `/dev/zero` or a FIFO can neither hang nor exhaust memory).
+    /// Plain `lstat`/`stat`/`read`: Foundation's `attributesOfItem` also looks up the owner's
+    /// user and group names (`/etc/passwd`, `/etc/group`, nscd), which a cold run pays for.
     static func readBytes(_ path: String) throws(InputError) -> [UInt8] {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
-            throw InputError("no such file", file: path)
+        var status = stat()
+        guard lstat(path, &status) == 0 else { throw InputError("no such file", file: path) }
+        var type: mode_t? = status.st_mode & S_IFMT
+        if type == S_IFLNK {
+            type = stat(path, &status) == 0 ? status.st_mode & S_IFMT : nil
         }
-        var type = attributes[.type] as? FileAttributeType
-        if type == .typeSymbolicLink {
-            let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-            type = (try? FileManager.default.attributesOfItem(atPath: resolved))?[.type] as? FileAttributeType
+        guard type == S_IFREG else {
+            throw InputError(type == S_IFDIR ? "is a directory, not a file" : "not a regular file", file: path)
         }
-        guard type == .typeRegular else {
-            throw InputError(type == .typeDirectory ? "is a directory, not a file" : "not a regular file", file: path)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw InputError("cannot read the file", file: path) }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while bytes.count <= maxFileBytes {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, min($0.count, maxFileBytes + 1 - bytes.count)) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { return [] }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[..<count])
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError("cannot read the file", file: path) }
-        defer { try? handle.close() }
-        guard let data = try? handle.read(upToCount: maxFileBytes + 1) else { return [] }
-        guard data.count <= maxFileBytes else {
+        guard bytes.count <= maxFileBytes else {
             throw InputError("larger than \(maxFileBytes >> 20) MiB: not an Argus input file", file: path)
         }
-        return [UInt8](data)
+        return bytes
     }
 
     // MARK: Locations

@@ -111,9 +111,7 @@ public enum XenSelection {
         let headCount = FlaskDefinitions.xenDefault.initialSIDs.count
         if let own = ownDefinitions(policyPath: policyPath, flaskDirectory: flaskDirectory) {
             let signature = Self.signature(own.definitions)
-            let matching = XenVersion.all.filter { v in
-                FlaskDefinitions.xen(release: v.definitionsRelease).map { Self.signature($0) == signature } ?? false
-            }
+            let matching = versions(whoseDefinitionsPass: { Self.signature($0) == signature })
             if let newest = matching.last {
                 return (newest, "\(own.directory) holds the definitions of Xen \(Self.range(matching))")
             }
@@ -124,10 +122,9 @@ public enum XenSelection {
         }
         if let policy = binaryPolicy(policyPath) {
             let count = Int(policy.highestInitialSID)
-            let matching = XenVersion.all.filter { v in
-                guard let d = FlaskDefinitions.xen(release: v.definitionsRelease), d.initialSIDs.count == count else { return false }
-                return !PolicyValidation(policy: policy, definitions: d).problems.contains(where: \.refusesLoad)
-            }
+            let matching = versions(whoseDefinitionsPass: { d in
+                d.initialSIDs.count == count && !PolicyValidation(policy: policy, definitions: d).problems.contains(where: \.refusesLoad)
+            })
             if let newest = matching.last {
                 return (newest, "the binary loads on Xen \(Self.range(matching)) (its classes, permissions and \(count) initial SIDs)")
             }
@@ -137,6 +134,14 @@ public enum XenSelection {
             return (.head, "the binary labels \(count) initial SIDs, as Xen 4.17.0 and later number them")
         }
         return (.head, "nothing in the policy names an older Xen")
+    }
+
+    /// The versions of `XenVersion.all` (in its order) whose definitions pass `test`, which is
+    /// asked once per distinct definitions (`FlaskDefinitions.xenReleaseGroups`), not per version.
+    static func versions(whoseDefinitionsPass test: (FlaskDefinitions) -> Bool) -> [XenVersion] {
+        var passing: Set<String> = []
+        for group in FlaskDefinitions.xenReleaseGroups where test(group.definitions) { passing.formUnion(group.releases) }
+        return XenVersion.all.filter { passing.contains($0.definitionsRelease) }
     }
 
     /// What decides whether two definitions are the same Xen's: class names, each class's

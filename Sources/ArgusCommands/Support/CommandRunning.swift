@@ -117,7 +117,7 @@ public enum CommandRunner {
     /// Runs `arguments` (without the program name) and returns the exit status.
     public static func run(_ arguments: [String], in context: CommandContext = .process) -> Int32 {
         do {
-            var command = try ArgusCommand.parseAsRoot(arguments)
+            var command = try parse(arguments)
             if let contextual = command as? any ContextualCommand {
                 try contextual.runReportingInputErrors(in: context)
             } else {
@@ -127,6 +127,28 @@ public enum CommandRunner {
         } catch {
             return report(error, in: context, arguments: arguments)
         }
+    }
+
+    /// `ArgusCommand.parseAsRoot(arguments)`, cheaper on a cold start: a command line that
+    /// names one of the root's leaf commands (`audit`, `query`, ...) is first parsed by that
+    /// command alone. The root takes no options of its own, so a command that parses there is
+    /// the one the root would give; parsing through the root also makes ArgumentParser reflect
+    /// over the whole command a second time (to see whether it passes arguments through),
+    /// about a millisecond of a cold `argus audit`. Anything that does not parse there (help,
+    /// version and completion requests, every usage error) is parsed again from the root, so
+    /// its message and status are the root's; so is any command line with a `help` word. The
+    /// usual `audit` command lines skip ArgumentParser altogether (`AuditCommand(commonCommandLine:)`).
+    static func parse(_ arguments: [String]) throws -> any ParsableCommand {
+        if arguments.first == AuditCommand.configuration.commandName, let audit = AuditCommand(commonCommandLine: arguments.dropFirst()) {
+            return audit
+        }
+        if let name = arguments.first, !arguments.contains("help"),
+           let leaf = ArgusCommand.configuration.subcommands.first(where: { $0._commandName == name }),
+           leaf.configuration.subcommands.isEmpty,
+           let command = try? leaf.parseAsRoot(Array(arguments.dropFirst())) {
+            return command
+        }
+        return try ArgusCommand.parseAsRoot(arguments)
     }
 
     /// Writes what ArgumentParser has to say about `error` and returns Argus's exit status:

@@ -281,6 +281,9 @@ private struct AccessVectorsParser {
         owner: String, macroPrefix: String, open: DefinitionsToken, inherited: [PermissionDefinition]
     ) throws(InputError) -> [PermissionDefinition] {
         var permissions = inherited
+        // Each permission's C macro spelling, computed once (uppercasing every earlier name for
+        // every new one was most of the cost of parsing the built-in definitions at startup).
+        var macroNames = inherited.map { $0.name.uppercased() }
         while true {
             guard let token = cursor.next() else {
                 throw cursor.error("missing '}' to close the block of \(owner)", at: open)
@@ -298,7 +301,9 @@ private struct AccessVectorsParser {
                 }
                 try cursor.checkName(token, kind: "permission", after: "{")
                 let name = token.text
-                if let first = permissions.first(where: { $0.name.uppercased() == name.uppercased() }) {
+                let macroName = name.uppercased()
+                if let index = macroNames.firstIndex(of: macroName) {
+                    let first = permissions[index]
                     if first.name != name {
                         throw cursor.error(
                             "permissions '\(name)' and '\(first.name)' (line \(first.location.line ?? 0)) of \(owner) "
@@ -321,6 +326,7 @@ private struct AccessVectorsParser {
                 }
                 permissions.append(PermissionDefinition(
                     name: name, mask: UInt32(1) << UInt32(permissions.count), location: cursor.location(of: token)))
+                macroNames.append(macroName)
             }
         }
     }

@@ -20,6 +20,31 @@ extension FlaskDefinitions {
     public static var xenReleases: [String] {
         XenReleaseNumber.known.map(\.description) + [XenReleaseNumber.head]
     }
+
+    /// `xen(release:)` of every release `xenReleases` lists, built once per group of releases
+    /// that contain the same changes of `xenDefinitionHistory` (and so have the same
+    /// definitions); groups in the order of their oldest release, releases oldest first. For
+    /// callers that look at every release (which Xen a policy is for), about a dozen
+    /// definitions to build and compare instead of one per release.
+    public static let xenReleaseGroups: [(releases: [String], definitions: FlaskDefinitions)] = {
+        let history = xenDefinitionHistory.map { change in
+            (mainline: XenReleaseNumber(change.since), backports: change.backports.compactMap(XenReleaseNumber.init))
+        }
+        var groups: [(releases: [String], definitions: FlaskDefinitions)] = []
+        var changesOfGroup: [[Bool]] = []
+        for release in xenReleases {
+            let changes = XenReleaseNumber(release).map { number in
+                history.map { XenDefinitionChange.isContained(number, mainline: $0.mainline, backports: $0.backports) }
+            } ?? history.map { _ in true }
+            if let group = changesOfGroup.firstIndex(of: changes) {
+                groups[group].releases.append(release)
+            } else if let definitions = xen(release: release) {
+                changesOfGroup.append(changes)
+                groups.append((releases: [release], definitions: definitions))
+            }
+        }
+        return groups
+    }()
 }
 
 /// One change to Xen's FLASK definitions: what changed, the first releases that have it,
@@ -68,11 +93,14 @@ public struct XenDefinitionChange: Sendable, Hashable {
     }
 
     func isContained(in release: XenReleaseNumber) -> Bool {
-        guard let mainline = XenReleaseNumber(since) else { return false }
+        Self.isContained(release, mainline: XenReleaseNumber(since), backports: backports.compactMap(XenReleaseNumber.init))
+    }
+
+    /// Whether `release` has a change first released in `mainline` and backported to `backports`.
+    static func isContained(_ release: XenReleaseNumber, mainline: XenReleaseNumber?, backports: [XenReleaseNumber]) -> Bool {
+        guard let mainline else { return false }
         if release >= mainline { return true }
-        return backports.compactMap(XenReleaseNumber.init).contains {
-            $0.branch == release.branch && release.patch >= $0.patch
-        }
+        return backports.contains { $0.branch == release.branch && release.patch >= $0.patch }
     }
 }
 
@@ -103,16 +131,26 @@ struct XenReleaseNumber: Comparable, Hashable, CustomStringConvertible {
     }
 
     /// Exactly three dot-separated decimal numbers without signs or leading zeros.
+    /// Read byte by byte (every caller asks about a few dozen releases, some at startup).
     init?(_ text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return nil }
         var numbers: [Int] = []
-        for part in parts {
-            guard !part.isEmpty, part.count <= 4, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  part == "0" || part.first != "0", let value = Int(part) else { return nil }
-            numbers.append(value)
+        var value = 0, digits = 0, leadingZero = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, numbers.count < 2 else { return nil }
+                numbers.append(value)
+                (value, digits, leadingZero) = (0, 0, false)
+            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                guard digits < 4, !leadingZero else { return nil }
+                leadingZero = digits == 0 && byte == UInt8(ascii: "0")
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                digits += 1
+            } else {
+                return nil
+            }
         }
-        self.init(major: numbers[0], minor: numbers[1], patch: numbers[2])
+        guard digits > 0, numbers.count == 2 else { return nil }
+        self.init(major: numbers[0], minor: numbers[1], patch: value)
     }
 
     var branch: [Int] { [major, minor] }
