@@ -136,12 +136,11 @@ public enum CommandRunner {
     /// over the whole command a second time (to see whether it passes arguments through),
     /// about a millisecond of a cold `argus audit`. Anything that does not parse there (help,
     /// version and completion requests, every usage error) is parsed again from the root, so
-    /// its message and status are the root's; so is any command line with a `help` word. The
-    /// usual `audit` command lines skip ArgumentParser altogether (`AuditCommand(commonCommandLine:)`).
+    /// its message and status are the root's; so is any command line with a `help` word.
+    /// (A hand-written reading of the usual `audit` lines, skipping ArgumentParser, saved
+    /// another 1.5 ms and was not kept: it duplicated the library's parsing, and an option
+    /// added to `audit` but not to it would have trapped.)
     static func parse(_ arguments: [String]) throws -> any ParsableCommand {
-        if arguments.first == AuditCommand.configuration.commandName, let audit = AuditCommand(commonCommandLine: arguments.dropFirst()) {
-            return audit
-        }
         if let name = arguments.first, !arguments.contains("help"),
            let leaf = ArgusCommand.configuration.subcommands.first(where: { $0._commandName == name }),
            leaf.configuration.subcommands.isEmpty,
