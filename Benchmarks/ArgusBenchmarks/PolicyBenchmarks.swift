@@ -113,7 +113,18 @@ enum PolicyBenchmarks {
         // AUDIT_ONLY_1M set: the 1M-pair case alone (for profiling it).
         if ProcessInfo.processInfo.environment["AUDIT_ONLY_1M"] != nil { return }
         let policy = try largePolicy()
-        try auditAtScale(policy: policy, labels: try validContexts(policy, limit: 2_000), name: "audit 2,000 domains x 2,000 types (4M pairs", report: &report)
+        let labels = try validContexts(policy, limit: 2_000)
+        try auditAtScale(policy: policy, labels: labels, name: "audit 2,000 domains x 2,000 types (4M pairs", report: &report)
+        // AUDIT_DUMP_DIR set: the 4M-pair case's binary policy and system file are written there,
+        // for timing `argus audit` on them as a process (peak RSS: README, "Speed").
+        if let directory = ProcessInfo.processInfo.environment["AUDIT_DUMP_DIR"] {
+            try Data(policy.binary).write(to: URL(fileURLWithPath: directory).appendingPathComponent("generated-2000.policy"))
+            var toml = "[boot]\ncmdline = \"argo=1,mac-permissive=1\"\n"
+            for (i, label) in labels.enumerated() {
+                toml += "[[domain]]\nname = \"vm\(i)\"\ndomid = \(i)\nlabel = \"\(label)\"\n" + (i == 0 ? "privileged = true\n" : "")
+            }
+            try toml.write(toFile: directory + "/generated-2000.toml", atomically: true, encoding: .utf8)
+        }
     }
 
     /// The whole pipeline from a loaded policy: labels resolved, table built, audit, JSON
