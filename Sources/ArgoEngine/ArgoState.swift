@@ -114,26 +114,26 @@ final class ArgoDomainState {
     deinit { table.deallocate() }
 
     @inline(__always)
-    func findRing(_ id: RingID) -> Ring? {
-        guard let ring = table.find(aport: id.aport, partner: id.partner), ring.id == id else { return nil }
-        return ring
-    }
+    func findRing(_ id: RingID) -> Ring? { findRingUnretained(id)?.takeUnretainedValue() }
 
     /// `find_ring_info_by_match`: the unicast ring for `sender`, else the wildcard ring.
     @inline(__always)
     func findRing(owner: UInt16, aport: UInt32, sender: UInt16) -> Ring? {
-        if let ring = findRing(RingID(owner: owner, aport: aport, partner: sender)) { return ring }
-        return findRing(RingID(owner: owner, aport: aport, partner: ArgoABI.domidAny))
+        findRingUnretained(owner: owner, aport: aport, sender: sender)?.takeUnretainedValue()
     }
 
     /// ``findRing(owner:aport:sender:)`` without a reference taken, for sendv's borrow.
     @inline(__always)
     func findRingUnretained(owner: UInt16, aport: UInt32, sender: UInt16) -> Unmanaged<Ring>? {
-        if let ring = table.findUnretained(aport: aport, partner: sender),
-           ring._withUnsafeGuaranteedRef({ $0.id == RingID(owner: owner, aport: aport, partner: sender) }) { return ring }
-        if let ring = table.findUnretained(aport: aport, partner: ArgoABI.domidAny),
-           ring._withUnsafeGuaranteedRef({ $0.id == RingID(owner: owner, aport: aport, partner: ArgoABI.domidAny) }) { return ring }
-        return nil
+        findRingUnretained(RingID(owner: owner, aport: aport, partner: sender))
+            ?? findRingUnretained(RingID(owner: owner, aport: aport, partner: ArgoABI.domidAny))
+    }
+
+    @inline(__always)
+    private func findRingUnretained(_ id: RingID) -> Unmanaged<Ring>? {
+        guard let ring = table.findUnretained(aport: id.aport, partner: id.partner),
+              ring._withUnsafeGuaranteedRef({ $0.id == id }) else { return nil }
+        return ring
     }
 
     func insertRing(_ ring: Ring) {

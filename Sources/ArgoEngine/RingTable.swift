@@ -40,26 +40,15 @@ struct RingTable {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
     }
 
-    /// The ring registered as `(aport, partner)`, if any.
-    @inline(__always)
-    func find(aport: UInt32, partner: UInt16) -> Ring? {
-        let key = Self.key(aport: aport, partner: partner)
-        var index = Self.home(key, mask: mask)
-        while let ring = entries[index].ring {
-            if entries[index].key == key { return ring.takeUnretainedValue() }
-            index = (index + 1) & mask
-        }
-        return nil
-    }
-
     /// Where a probe for `(aport, partner)` starts: a cache hint's target.
     @inline(__always)
     func probeStart(aport: UInt32, partner: UInt16) -> UnsafeRawPointer {
         UnsafeRawPointer(entries + Self.home(Self.key(aport: aport, partner: partner), mask: mask))
     }
 
-    /// ``find(aport:partner:)`` without taking a reference: for cache hints, which must not
-    /// touch reference counts (a count is a write to the ring object's line).
+    /// The ring registered as `(aport, partner)`, if any, without a reference taken: the
+    /// send path borrows it, and cache hints must not touch reference counts (a count is a
+    /// write to the ring object's line).
     @inline(__always)
     func findUnretained(aport: UInt32, partner: UInt16) -> Unmanaged<Ring>? {
         let key = Self.key(aport: aport, partner: partner)
