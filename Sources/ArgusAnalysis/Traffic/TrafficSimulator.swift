@@ -11,10 +11,11 @@ public final class TrafficSimulator {
     public let configuration: TrafficConfiguration
     public let topology: TrafficTopology
     public let hypervisor: ArgoHypervisor
-    // The loop below touches these for every message; it never holds an access to one across a
-    // call that could reach the same property (single-threaded, no callbacks into the simulator
-    // but `progress`), so the runtime's exclusivity tracking is switched off for them.
-    @exclusivity(unchecked) private var random: SeededRandom
+    /// The generator as set-up left it: the send loop's plan draws from here on.
+    private let random: SeededRandom
+    // The loop below touches this for every message; it never holds an access to it across a
+    // call that could reach it (single-threaded, no callbacks into the simulator but
+    // `progress`), so the runtime's exclusivity tracking is switched off for it.
     @exclusivity(unchecked) private var report = TrafficReport()
 
     // Per ring (indexed as topology.rings).
