@@ -13,9 +13,7 @@ public struct SystemOptions: ParsableArguments {
     @Option(name: .customLong("system"), help: ArgumentHelp("The system file (TOML): boot settings and domains.", valueName: "file"))
     public var systemFileOption: String?
 
-    @Option(name: .customLong("system-from-xl-list"), help: ArgumentHelp(
-        "Instead of --system: the running domains, from the output of 'xl list -Z' on the host (with --xl-info for its boot command line).",
-        valueName: "file"))
+    @Option(name: .customLong("system-from-xl-list"), help: HostDomainSource.xlListHelp)
     public var xlList: String?
 
     /// The file the domains come from: the system file, or the `xl list -Z` output.
@@ -25,11 +23,7 @@ public struct SystemOptions: ParsableArguments {
     }
 
     public func validate() throws {
-        switch (systemFileOption, xlList) {
-        case (nil, nil): throw ValidationError("Missing expected argument '--system <file>' (or --system-from-xl-list <file>)")
-        case (.some, .some): throw ValidationError("give --system or --system-from-xl-list, not both")
-        default: break
-        }
+        try HostDomainSource.validate(systemFile: systemFileOption, xlList: xlList, required: true)
     }
 
     @Option(name: .customLong("bool"), help: ArgumentHelp(
@@ -80,17 +74,9 @@ public struct SystemOptions: ParsableArguments {
 
     /// The inventory with its Xen selected and the policy loaded for that Xen.
     func loadForDeciding(in context: CommandContext) throws -> (SystemInventory, Policy) {
-        var inventory: SystemInventory
-        if let xlList {
-            // The boot command line of a live host is in `xl info`; without it Argo would look off.
-            guard xen.xlInfo != nil else {
-                throw InputError("needs --xl-info FILE: the host's Xen command line (argo=, xsm=, flask=) comes from 'xl info'",
-                                 option: "--system-from-xl-list")
-            }
-            inventory = try SystemInventory.fromXLList(xlList)
-        } else {
-            inventory = try SystemInventory.load(systemFile)
-        }
+        // Without --system-from-xl-list the system file (always a path: it loads or throws).
+        guard var inventory = try HostDomainSource.load(systemFile: xlList == nil ? systemFile : nil, xlList: xlList, xlInfo: xen.xlInfo)
+        else { preconditionFailure("a system file path that neither loaded nor threw") }
         let selected = try xen.select(policyPath: policy.policy, flaskDirectory: policy.flaskDirectory,
                                       table: inventory.xen, systemFile: systemFile, in: context)
         inventory.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)

@@ -26,7 +26,9 @@ public struct DiffCommand: ContextualCommand {
     @Argument(help: ArgumentHelp("The policy after the change (any POLICY form).", valueName: "new"))
     public var newPolicy: String
     @Option(name: .customLong("system"), help: ArgumentHelp("The system file (TOML): boot settings and domains.", valueName: "file"))
-    public var systemFile: String
+    public var systemFileOption: String?
+    @Option(name: .customLong("system-from-xl-list"), help: HostDomainSource.xlListHelp)
+    public var xlList: String?
     @Option(name: .customLong("new-system"), help: ArgumentHelp(
         "The system file after the change (same domains; its rings or firewall may differ). Implies --services.", valueName: "file"))
     public var newSystemFile: String?
@@ -59,6 +61,13 @@ public struct DiffCommand: ContextualCommand {
 
     public init() {}
 
+    public func validate() throws {
+        try HostDomainSource.validate(systemFile: systemFileOption, xlList: xlList, required: true)
+    }
+
+    /// The system file, or the `xl list -Z` output the domains come from.
+    var systemFile: String { HostDomainSource.path(systemFile: systemFileOption, xlList: xlList) }
+
     public func run(in context: CommandContext) throws {
         guard (oldFlaskDirectory == nil) == (newFlaskDirectory == nil) else {
             let given = oldFlaskDirectory == nil ? "--new-flask-dir" : "--old-flask-dir"
@@ -69,7 +78,9 @@ public struct DiffCommand: ContextualCommand {
         systemOptions.systemFile = systemFile
         systemOptions.booleans = booleans
         let booleanValues = try systemOptions.booleanValues()
-        let inventory = try SystemInventory.load(systemFile)
+        // validate() saw to it that exactly one of the two is given.
+        guard let inventory = try HostDomainSource.load(systemFile: systemFileOption, xlList: xlList, xlInfo: xen.xlInfo)
+        else { preconditionFailure("diff without --system or --system-from-xl-list") }
         // Each side with its own Xen: its profile, its definitions, its numbering.
         let (old, oldXen) = try resolveSide(oldPolicy, side: "OLD", xenSpelling: oldXen, flaskDirectory: flaskDirectory ?? oldFlaskDirectory,
                                             inventory: inventory, booleans: booleanValues, in: context)

@@ -33,11 +33,17 @@ public struct ExposureCommand: ContextualCommand {
         "What-if: for each domain of this system file, which labels a new domain could carry and reach it, or be reached by it.",
         valueName: "file"))
     public var systemFile: String?
+    @Option(name: .customLong("system-from-xl-list"), help: HostDomainSource.xlListHelp)
+    public var xlList: String?
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     public var output: String?
     @OptionGroup(title: "Which Xen") public var xen: XenOptions
 
     public init() {}
+
+    public func validate() throws {
+        try HostDomainSource.validate(systemFile: systemFile, xlList: xlList, required: false)
+    }
 
     func booleanValues() throws(InputError) -> [String: Bool] {
         try SystemOptions.parseBooleans(booleans)
@@ -47,11 +53,13 @@ public struct ExposureCommand: ContextualCommand {
         guard let format = Format(rawValue: format) else {
             throw InputError("unknown format '\(self.format)' (expected text, json, csv or html)")
         }
-        if format == .html && systemFile != nil { throw InputError("html is the exposure matrix: not with --system", option: "--format") }
+        if format == .html && (systemFile != nil || xlList != nil) {
+            throw InputError("html is the exposure matrix: not with --system", option: "--format")
+        }
         let fixed = try booleanValues()
-        var inventory = try systemFile.map { path throws(InputError) in try SystemInventory.load(path) }
-        let selected = try xen.select(policyPath: policy.policy, flaskDirectory: policy.flaskDirectory,
-                                      table: inventory?.xen ?? XenTable(), systemFile: systemFile ?? "", in: context)
+        var inventory = try HostDomainSource.load(systemFile: systemFile, xlList: xlList, xlInfo: xen.xlInfo)
+        let selected = try xen.select(policyPath: policy.policy, flaskDirectory: policy.flaskDirectory, table: inventory?.xen ?? XenTable(),
+                                      systemFile: HostDomainSource.path(systemFile: systemFile, xlList: xlList), in: context)
         inventory?.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)
         let loaded = try policy.load(definitions: selected.definitions)
         try xen.admit(loaded, on: selected, flaskDirectory: policy.flaskDirectory, in: context)

@@ -10,7 +10,7 @@ public struct LintCommand: ContextualCommand {
         abstract: "Find Argo grants Xen never checks, grants that can never be used, and hidden denials (exit 1 on findings).",
         discussion: """
             Checks (stable ids, see docs/LINT.md): \
-            \(LintChecks.all.map { "\($0.id) \($0.name)" }.joined(separator: ", ")); with --system also \
+            \(LintChecks.all.map { "\($0.id) \($0.name)" }.joined(separator: ", ")); with --system (or --system-from-xl-list) also \
             \(FirewallLintChecks.all.map { "\($0.id) \($0.name)" }.joined(separator: ", ")), \
             \(ProcessLintChecks.checks.map { "\($0.id) \($0.name)" }.joined(separator: ", ")). \
             With --system, domain types come from the system file's labels and its boot settings \
@@ -22,23 +22,30 @@ public struct LintCommand: ContextualCommand {
     @OptionGroup public var policy: PolicyOptions
     @Option(name: .customLong("system"), help: ArgumentHelp("A system file (TOML): boot settings and domain labels.", valueName: "file"))
     public var systemFile: String?
+    @Option(name: .customLong("system-from-xl-list"), help: HostDomainSource.xlListHelp)
+    public var xlList: String?
     @Option(help: "Output format: text or json.") public var format: Format = .text
     @OptionGroup(title: "Which Xen") public var xen: XenOptions
 
     public init() {}
 
+    public func validate() throws {
+        try HostDomainSource.validate(systemFile: systemFile, xlList: xlList, required: false)
+    }
+
     public func run(in context: CommandContext) throws {
-        var inventory = try systemFile.map { path throws(InputError) in try SystemInventory.load(path) }
+        var inventory = try HostDomainSource.load(systemFile: systemFile, xlList: xlList, xlInfo: xen.xlInfo)
+        let systemPath = HostDomainSource.path(systemFile: systemFile, xlList: xlList)
         let selected = try xen.select(policyPath: policy.policy, flaskDirectory: policy.flaskDirectory,
-                                      table: inventory?.xen ?? XenTable(), systemFile: systemFile ?? "", in: context)
+                                      table: inventory?.xen ?? XenTable(), systemFile: systemPath, in: context)
         inventory?.select(selected.profile, hostCommandLine: selected.hostCommandLine, basis: selected.basis)
         let loaded = try policy.load(definitions: selected.definitions)
         try xen.admit(loaded, on: selected, flaskDirectory: policy.flaskDirectory, in: context)
         var input = LintInput(policy: loaded)
-        if let systemFile, let inventory {
+        if let inventory {
             for d in inventory.domains {
                 do { _ = try loaded.context(d.label) } catch {
-                    throw InputError("domain '\(d.name)': \(error.description)", at: d.location ?? SourceLocation(file: systemFile))
+                    throw InputError("domain '\(d.name)': \(error.description)", at: d.location ?? SourceLocation(file: systemPath))
                 }
             }
             input.boot = inventory.boot

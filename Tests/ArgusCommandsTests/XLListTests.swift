@@ -109,6 +109,39 @@ import TestSupport
         }
     }
 
+    /// lint, exposure and diff take a live host too: the same answers as the system file that
+    /// names the same `xl list` and `xl info` ([host] xl_list, [xen] xl_info).
+    @Test func lintExposureAndDiffTakeALiveHost() throws {
+        try withFiles(["list.txt": HostFilesTests.xlList, "info.txt": HostFilesTests.xlInfo,
+                       "s.toml": "[host]\nxl_list = \"list.txt\"\n[xen]\nxl_info = \"info.txt\"\n"]) { dir in
+            let list = dir.appendingPathComponent("list.txt").path, info = dir.appendingPathComponent("info.txt").path
+            let system = dir.appendingPathComponent("s.toml").path
+            let commands: [(name: String, live: [String], file: [String])] = [
+                ("lint", ["lint", policy, "--format", "json"], ["lint", policy, "--format", "json"]),
+                ("exposure", ["exposure", policy, "--format", "json"], ["exposure", policy, "--format", "json"]),
+                ("diff", ["diff", policy, Fixtures.examplePolicyPath, "--format", "json"], ["diff", policy, Fixtures.examplePolicyPath, "--format", "json"]),
+            ]
+            for command in commands {
+                let live = runArgus(command.live + ["--system-from-xl-list", list, "--xl-info", info])
+                let file = runArgus(command.file + ["--system", system])
+                #expect(live.status == file.status && live.err.isEmpty && !live.out.isEmpty, "\(command.name): \(live.err)")
+                #expect(live.out.replacingOccurrences(of: list, with: "HOST") == file.out.replacingOccurrences(of: system, with: "HOST"),
+                        "\(command.name):\n\(live.out)\n---\n\(file.out)")
+                // The boot of a live host is in xl info: refused without it, and with both sources.
+                let noInfo = runArgus(command.live + ["--system-from-xl-list", list])
+                #expect(noInfo.status == 2 && noInfo.err.hasPrefix("option --system-from-xl-list: error: needs --xl-info FILE"),
+                        "\(command.name): \(noInfo.err)")
+                let both = runArgus(command.live + ["--system-from-xl-list", list, "--xl-info", info, "--system", system])
+                #expect(both.status == 2 && both.out.isEmpty && both.err.contains("not both") && both.err.split(separator: "\n").count == 1,
+                        "\(command.name): \(both.err)")
+            }
+            let neither = runArgus(["diff", policy, policy])
+            #expect(neither.status == 2 && neither.err.contains("--system <file>") && neither.err.split(separator: "\n").count == 1, "\(neither.err)")
+            let html = runArgus(["exposure", policy, "--format", "html", "--system-from-xl-list", list, "--xl-info", info])
+            #expect(html.status == 2 && html.err.contains("not with --system"), "\(html.err)")
+        }
+    }
+
     /// A FIFO, /dev/zero or a directory as a host file: refused before any read, never a hang.
     @Test func specialFilesAreRefused() throws {
         try withFiles(["info.txt": HostFilesTests.xlInfo, "list.txt": HostFilesTests.xlList, "vms/a.cfg": "name = 'a'\n"]) { dir in
