@@ -75,7 +75,7 @@ public final class ArgoHypervisor {
     /// firewall, replayed by ArgusFirewall): the host's doing, not a hypercall.
     public func installFirewall(_ rules: [VIPTablesRule]) { firewall = VIPTables(rules: rules) }
     /// Domids signalled with VIRQ_ARGO, in order, since the last drain.
-    @exclusivity(unchecked) var signalLog: [UInt16] = []
+    @exclusivity(unchecked) var signalLog = SignalLog()
     /// Live domids, ascending (kept alongside the table so nothing scans it).
     var liveDomids: [UInt16] = []
     /// Destroyed domains still referenced, in the order they were destroyed.
@@ -100,7 +100,10 @@ public final class ArgoHypervisor {
         domainRefs.initialize(repeating: nil, count: Int(ArgoABI.domidFirstReserved))
     }
 
-    deinit { domainRefs.deallocate() }
+    deinit {
+        domainRefs.deallocate()
+        signalLog.deallocate()
+    }
 
     /// Puts a domain in the table (nil: takes it out).
     func setDomain(_ domain: Domain?, at domid: UInt16) {
@@ -224,15 +227,15 @@ public final class ArgoHypervisor {
     /// Returns and clears the domids signalled with VIRQ_ARGO since the last call,
     /// in delivery order (a domain appears once per signal).
     public func drainSignals() -> [UInt16] {
-        defer { signalLog.removeAll(keepingCapacity: true) }
-        return signalLog
+        defer { signalLog.removeAll() }
+        return signalLog.entries
     }
 
     /// Clears the signals since the last drain and returns how many there were (for callers
     /// that only count them: no copy of the log).
     public func drainSignalCount() -> Int {
         let count = signalLog.count
-        signalLog.removeAll(keepingCapacity: true)
+        signalLog.removeAll()
         return count
     }
 
@@ -255,8 +258,8 @@ public final class ArgoHypervisor {
     /// `send_guest_domain_virq(d, VIRQ_ARGO)`.
     @inline(__always)
     func signal(_ domain: Domain) {
-        domain.virqCount += 1
-        statistics.signalsSent += 1
+        domain.virqCount &+= 1
+        statistics.signalsSent &+= 1
         signalLog.append(domain.domid)
     }
 
