@@ -76,6 +76,10 @@ public final class ArgoHypervisor {
     public func installFirewall(_ rules: [VIPTablesRule]) { firewall = VIPTables(rules: rules) }
     /// Domids signalled with VIRQ_ARGO, in order, since the last drain.
     @exclusivity(unchecked) var signalLog = SignalLog()
+    /// What a ring lookup depends on, counted (domains, Argo states, ring tables).
+    let routes = RouteClock()
+    /// The ring the last send found, reused while ``routes`` has not moved.
+    @exclusivity(unchecked) var lastRoute = SendRoute()
     /// Live domids, ascending (kept alongside the table so nothing scans it).
     var liveDomids: [UInt16] = []
     /// Destroyed domains still referenced, in the order they were destroyed.
@@ -109,6 +113,7 @@ public final class ArgoHypervisor {
     func setDomain(_ domain: Domain?, at domid: UInt16) {
         domainTable[Int(domid)] = domain
         domainRefs[Int(domid)] = domain.map { Unmanaged.passUnretained($0) }
+        routes.advance()
     }
 
     /// ``domain(_:)`` without a reference taken.
@@ -138,13 +143,13 @@ public final class ArgoHypervisor {
         }
         let domain = Domain(domid: spec.domid, name: spec.name, sid: built, selfSID: selfSID(built),
                             isControl: spec.isControl, deviceModelTarget: spec.deviceModelTarget,
-                            isCompat: spec.isCompat, memory: GuestMemory())
+                            isCompat: spec.isCompat, memory: GuestMemory(), routes: routes)
         setDomain(domain, at: spec.domid)
         liveDomids.insert(spec.domid, at: liveDomids.firstIndex { $0 > spec.domid } ?? liveDomids.endIndex)
         let beforePolicyLoad: Bool = if spec.createdBeforePolicy, case .flask(_, .late) = settings.xsm { true } else { false }
         if settings.argoEnabled, beforePolicyLoad
             || (try? checkEnable(domain, current: creator, quiet: settings.behaviour.quietEnableCheckAtCreation)) != nil {
-            domain.argo = ArgoDomainState()
+            domain.argo = ArgoDomainState(routes: routes)
         }
         if built != spec.sid {
             // xl relabels the domain before unpausing it (flask relabel: sid and self SID; the
@@ -188,7 +193,7 @@ public final class ArgoHypervisor {
         case .tearsDownArgo, .tearsDownArgoThenCrashes:
             if domain.argo != nil {
                 tearDown(domain)
-                domain.argo = ArgoDomainState()
+                domain.argo = ArgoDomainState(routes: routes)
             }
             return settings.behaviour.softReset == .tearsDownArgo ? 0 : XenErrno.ENOSYS.hypercallReturn
         }

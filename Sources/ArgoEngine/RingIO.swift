@@ -116,6 +116,7 @@ extension ArgoHypervisor {
 
     /// `ringbuf_insert`: writes one message (header then iovs, wrapping) and
     /// publishes the new tx_ptr. Throws EMSGSIZE, EAGAIN or a copy error.
+    @inline(__always)
     func insertMessage<Reader: PayloadReader>(_ ring: Ring, source: ArgoAddress, iovs: UnsafeBufferPointer<ArgoIOV>,
                                               messageType: UInt32, length: UInt32, payload: Reader) throws(XenErrno) {
         let ringLength = ring.length
