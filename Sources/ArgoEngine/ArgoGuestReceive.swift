@@ -120,7 +120,7 @@ extension ArgoHypervisor {
     @inline(__always)
     private func send(caller: Domain, source: ArgoAddress, destination: ArgoAddress, messageType: UInt32,
                       payload: UnsafeRawBufferPointer) throws(XenErrno) -> Int {
-        guard settings.argoEnabled else { throw .EOPNOTSUPP }
+        guard argoEnabled else { throw .EOPNOTSUPP }
         if xsmKind == .flask { try checkEnable(caller, current: caller.domid) }
         guard payload.count <= Int(UInt32.max) else { throw .EINVAL }
         var iov = ArgoIOV(address: 0, length: UInt32(payload.count))

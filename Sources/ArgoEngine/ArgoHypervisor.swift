@@ -55,13 +55,28 @@ public struct ArgoStatistics: Sendable, Hashable {
 /// guest memory, exactly as `do_argo_op` / `compat_argo_op` receive them.
 /// Nothing here is thread-safe: advance it from one task.
 public final class ArgoHypervisor {
+    // What every send reads or writes comes first, together (two cache lines).
+
+    /// The domain table (``domainTable``) without ownership, for the send path: loading one
+    /// of these takes no reference (see ``Unmanaged/borrow(_:)``).
+    let domainRefs: UnsafeMutablePointer<Unmanaged<Domain>?>
+    /// The XSM module without its payload, for the hot paths.
+    enum XSMKind { case dummy, silo, flask }
+    let xsmKind: XSMKind
+    /// `settings.argoEnabled` and `settings.behaviour.argoFirewall`, for the hot paths.
+    let argoEnabled: Bool, argoFirewall: Bool
+    /// What a ring lookup depends on, counted (domains, Argo states, ring tables).
+    let routes = RouteClock()
+    /// The ring the last send found, reused while ``routes`` has not moved.
+    @exclusivity(unchecked) var lastRoute = SendRoute()
+    /// Domids signalled with VIRQ_ARGO, in order, since the last drain.
+    @exclusivity(unchecked) var signalLog = SignalLog()
+    @exclusivity(unchecked) public internal(set) var statistics = ArgoStatistics()
+
     public let settings: ArgoBootSettings
     /// Live domains, indexed by domid (ordinary domids only).
     /// Changed only through ``setDomain(_:at:)``, which keeps ``domainRefs`` beside it.
     @exclusivity(unchecked) private(set) var domainTable: ContiguousArray<Domain?>
-    /// The same table without ownership, for the send path: loading one of these takes no
-    /// reference (see ``Unmanaged/borrow(_:)``).
-    let domainRefs: UnsafeMutablePointer<Unmanaged<Domain>?>
     /// AVC cache: decisions by (source SID, target SID), updated on permissive grants.
     @exclusivity(unchecked) var avcCache = AVCCache()
     /// AVC records in console order.
@@ -74,26 +89,17 @@ public final class ArgoHypervisor {
     /// The rule list as the toolstack left it before any guest runs (the system file's
     /// firewall, replayed by ArgusFirewall): the host's doing, not a hypercall.
     public func installFirewall(_ rules: [VIPTablesRule]) { firewall = VIPTables(rules: rules) }
-    /// Domids signalled with VIRQ_ARGO, in order, since the last drain.
-    @exclusivity(unchecked) var signalLog = SignalLog()
-    /// What a ring lookup depends on, counted (domains, Argo states, ring tables).
-    let routes = RouteClock()
-    /// The ring the last send found, reused while ``routes`` has not moved.
-    @exclusivity(unchecked) var lastRoute = SendRoute()
     /// Live domids, ascending (kept alongside the table so nothing scans it).
     var liveDomids: [UInt16] = []
     /// Destroyed domains still referenced, in the order they were destroyed.
     var dyingDomids: [UInt16] = []
     /// Guest drivers handed out by `guest(_:)`.
     var guests: [UInt16: ArgoGuest] = [:]
-    @exclusivity(unchecked) public internal(set) var statistics = ArgoStatistics()
-
-    /// The XSM module without its payload, for the hot paths.
-    enum XSMKind { case dummy, silo, flask }
-    let xsmKind: XSMKind
 
     public init(settings: ArgoBootSettings) {
         self.settings = settings
+        argoEnabled = settings.argoEnabled
+        argoFirewall = settings.behaviour.argoFirewall
         switch settings.xsm {
         case .dummy: xsmKind = .dummy
         case .silo: xsmKind = .silo

@@ -170,7 +170,22 @@ final class ArgoDomainState {
 
 /// A domain as the hypervisor sees it.
 final class Domain {
+    // What every send reads or writes comes first: one cache line per domain on the send path.
     let domid: UInt16
+    /// Destroyed (`domain_kill` ran, Argo state gone) but still referenced.
+    var isDying = false
+    /// The hypervisor's route clock: setting or dropping `argo` advances it.
+    let routes: RouteClock
+    @exclusivity(unchecked) var argo: ArgoDomainState? {
+        didSet {
+            argoRef = argo.map { Unmanaged.passUnretained($0) }
+            routes.advance()
+        }
+    }
+    /// `argo` without ownership, for the send path's borrow.
+    @exclusivity(unchecked) private(set) var argoRef: Unmanaged<ArgoDomainState>?
+    /// VIRQ_ARGO deliveries so far.
+    @exclusivity(unchecked) var virqCount: Int = 0
     var name: String
     /// The domain's security ID (`dsec->sid`).
     var sid: UInt32
@@ -188,20 +203,6 @@ final class Domain {
     /// sendv iov array uses the 12-byte compat layout.
     var isCompat: Bool
     let memory: GuestMemory
-    /// The hypervisor's route clock: setting or dropping `argo` advances it.
-    let routes: RouteClock
-    @exclusivity(unchecked) var argo: ArgoDomainState? {
-        didSet {
-            argoRef = argo.map { Unmanaged.passUnretained($0) }
-            routes.advance()
-        }
-    }
-    /// `argo` without ownership, for the send path's borrow.
-    @exclusivity(unchecked) private(set) var argoRef: Unmanaged<ArgoDomainState>?
-    /// VIRQ_ARGO deliveries so far.
-    @exclusivity(unchecked) var virqCount: Int = 0
-    /// Destroyed (`domain_kill` ran, Argo state gone) but still referenced.
-    var isDying = false
 
     init(domid: UInt16, name: String, sid: UInt32, selfSID: UInt32, isControl: Bool,
          deviceModelTarget: UInt16?, isCompat: Bool, memory: GuestMemory, routes: RouteClock) {
