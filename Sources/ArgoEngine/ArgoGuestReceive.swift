@@ -120,7 +120,7 @@ extension ArgoHypervisor {
     @inline(__always)
     private func send(caller: Domain, source: ArgoAddress, destination: ArgoAddress, messageType: UInt32,
                       payload: UnsafeRawBufferPointer) throws(XenErrno) -> Int {
-        guard settings.argoEnabled else { throw .EOPNOTSUPP }
+        guard argoEnabled else { throw .EOPNOTSUPP }
         if xsmKind == .flask { try checkEnable(caller, current: caller.domid) }
         guard payload.count <= Int(UInt32.max) else { throw .EINVAL }
         var iov = ArgoIOV(address: 0, length: UInt32(payload.count))
@@ -141,19 +141,23 @@ extension ArgoHypervisor {
 /// What every read needs (the ring's length, the header page, whether the pages are
 /// consecutive) is held in the value itself: with thousands of rings, each array the read
 /// loop had to open first was a cache miss per read.
+///
+/// ``consume(_:)`` is inlinable: a guest's driver is compiled into the guest, read loop and
+/// all, so the loop that takes the messages can copy each payload out without a call through
+/// a closure. What it reads is only the reader's own fields and the ring's memory.
 public struct ArgoRingReader {
     public let record: GuestRingRecord
-    let pages: [UnsafeMutableRawPointer]
+    @usableFromInline let pages: [UnsafeMutableRawPointer]
     /// Keeps the pages alive while the reader exists.
     let owners: [GuestPage]
     /// The header page (the ring's memory when `contiguous`).
-    let header: UnsafeMutableRawPointer?
-    let length: UInt32
+    @usableFromInline let header: UnsafeMutableRawPointer?
+    @usableFromInline let length: UInt32
     /// The reader holds every page the ring's length needs.
-    let complete: Bool
+    @usableFromInline let complete: Bool
     /// The pages are consecutive in host memory: payloads never need gathering
     /// unless they wrap.
-    let contiguous: Bool
+    @usableFromInline let contiguous: Bool
 
     init(record: GuestRingRecord, pages: [UnsafeMutableRawPointer], owners: [GuestPage]) {
         self.record = record
@@ -166,8 +170,8 @@ public struct ArgoRingReader {
     }
 
     /// The host address of ring byte `at` (header included); `at` is below the ring's size.
-    @inline(__always)
-    private func address(_ at: Int) -> UnsafeMutableRawPointer {
+    @inlinable @inline(__always)
+    func address(_ at: Int) -> UnsafeMutableRawPointer {
         contiguous ? header.unsafelyUnwrapped.advanced(by: at) : pages[at >> 12].advanced(by: at & 0xFFF)
     }
 
@@ -179,7 +183,7 @@ public struct ArgoRingReader {
     /// rx_ptr. A payload that wraps or crosses a page is gathered into a scratch
     /// buffer. Stops at a corrupt header; sanitises a bogus rx_ptr as Xen
     /// reads it. Returns the number of messages consumed. Does not call notify.
-    @discardableResult
+    @discardableResult @inlinable @inline(__always)
     public mutating func consume(_ body: (ArgoAddress, UInt32, UnsafeRawBufferPointer) -> Void) -> Int {
         guard complete, let header else { return 0 }
         let length = self.length

@@ -55,13 +55,28 @@ public struct ArgoStatistics: Sendable, Hashable {
 /// guest memory, exactly as `do_argo_op` / `compat_argo_op` receive them.
 /// Nothing here is thread-safe: advance it from one task.
 public final class ArgoHypervisor {
+    // What every send reads or writes comes first, together (two cache lines).
+
+    /// The domain table (``domainTable``) without ownership, for the send path: loading one
+    /// of these takes no reference (see ``Unmanaged/borrow(_:)``).
+    let domainRefs: UnsafeMutablePointer<Unmanaged<Domain>?>
+    /// The XSM module without its payload, for the hot paths.
+    enum XSMKind { case dummy, silo, flask }
+    let xsmKind: XSMKind
+    /// `settings.argoEnabled` and `settings.behaviour.argoFirewall`, for the hot paths.
+    let argoEnabled: Bool, argoFirewall: Bool
+    /// What a ring lookup depends on, counted (domains, Argo states, ring tables).
+    let routes = RouteClock()
+    /// The ring the last send found, reused while ``routes`` has not moved.
+    @exclusivity(unchecked) var lastRoute = SendRoute()
+    /// Domids signalled with VIRQ_ARGO, in order, since the last drain.
+    @exclusivity(unchecked) var signalLog = SignalLog()
+    @exclusivity(unchecked) public internal(set) var statistics = ArgoStatistics()
+
     public let settings: ArgoBootSettings
     /// Live domains, indexed by domid (ordinary domids only).
     /// Changed only through ``setDomain(_:at:)``, which keeps ``domainRefs`` beside it.
     @exclusivity(unchecked) private(set) var domainTable: ContiguousArray<Domain?>
-    /// The same table without ownership, for the send path: loading one of these takes no
-    /// reference (see ``Unmanaged/borrow(_:)``).
-    let domainRefs: UnsafeMutablePointer<Unmanaged<Domain>?>
     /// AVC cache: decisions by (source SID, target SID), updated on permissive grants.
     @exclusivity(unchecked) var avcCache = AVCCache()
     /// AVC records in console order.
@@ -74,22 +89,17 @@ public final class ArgoHypervisor {
     /// The rule list as the toolstack left it before any guest runs (the system file's
     /// firewall, replayed by ArgusFirewall): the host's doing, not a hypercall.
     public func installFirewall(_ rules: [VIPTablesRule]) { firewall = VIPTables(rules: rules) }
-    /// Domids signalled with VIRQ_ARGO, in order, since the last drain.
-    @exclusivity(unchecked) var signalLog: [UInt16] = []
     /// Live domids, ascending (kept alongside the table so nothing scans it).
     var liveDomids: [UInt16] = []
     /// Destroyed domains still referenced, in the order they were destroyed.
     var dyingDomids: [UInt16] = []
     /// Guest drivers handed out by `guest(_:)`.
     var guests: [UInt16: ArgoGuest] = [:]
-    @exclusivity(unchecked) public internal(set) var statistics = ArgoStatistics()
-
-    /// The XSM module without its payload, for the hot paths.
-    enum XSMKind { case dummy, silo, flask }
-    let xsmKind: XSMKind
 
     public init(settings: ArgoBootSettings) {
         self.settings = settings
+        argoEnabled = settings.argoEnabled
+        argoFirewall = settings.behaviour.argoFirewall
         switch settings.xsm {
         case .dummy: xsmKind = .dummy
         case .silo: xsmKind = .silo
@@ -100,12 +110,16 @@ public final class ArgoHypervisor {
         domainRefs.initialize(repeating: nil, count: Int(ArgoABI.domidFirstReserved))
     }
 
-    deinit { domainRefs.deallocate() }
+    deinit {
+        domainRefs.deallocate()
+        signalLog.deallocate()
+    }
 
     /// Puts a domain in the table (nil: takes it out).
     func setDomain(_ domain: Domain?, at domid: UInt16) {
         domainTable[Int(domid)] = domain
         domainRefs[Int(domid)] = domain.map { Unmanaged.passUnretained($0) }
+        routes.advance()
     }
 
     /// ``domain(_:)`` without a reference taken.
@@ -135,13 +149,13 @@ public final class ArgoHypervisor {
         }
         let domain = Domain(domid: spec.domid, name: spec.name, sid: built, selfSID: selfSID(built),
                             isControl: spec.isControl, deviceModelTarget: spec.deviceModelTarget,
-                            isCompat: spec.isCompat, memory: GuestMemory())
+                            isCompat: spec.isCompat, memory: GuestMemory(), routes: routes)
         setDomain(domain, at: spec.domid)
         liveDomids.insert(spec.domid, at: liveDomids.firstIndex { $0 > spec.domid } ?? liveDomids.endIndex)
         let beforePolicyLoad: Bool = if spec.createdBeforePolicy, case .flask(_, .late) = settings.xsm { true } else { false }
         if settings.argoEnabled, beforePolicyLoad
             || (try? checkEnable(domain, current: creator, quiet: settings.behaviour.quietEnableCheckAtCreation)) != nil {
-            domain.argo = ArgoDomainState()
+            domain.argo = ArgoDomainState(routes: routes)
         }
         if built != spec.sid {
             // xl relabels the domain before unpausing it (flask relabel: sid and self SID; the
@@ -185,7 +199,7 @@ public final class ArgoHypervisor {
         case .tearsDownArgo, .tearsDownArgoThenCrashes:
             if domain.argo != nil {
                 tearDown(domain)
-                domain.argo = ArgoDomainState()
+                domain.argo = ArgoDomainState(routes: routes)
             }
             return settings.behaviour.softReset == .tearsDownArgo ? 0 : XenErrno.ENOSYS.hypercallReturn
         }
@@ -224,15 +238,15 @@ public final class ArgoHypervisor {
     /// Returns and clears the domids signalled with VIRQ_ARGO since the last call,
     /// in delivery order (a domain appears once per signal).
     public func drainSignals() -> [UInt16] {
-        defer { signalLog.removeAll(keepingCapacity: true) }
-        return signalLog
+        defer { signalLog.removeAll() }
+        return signalLog.entries
     }
 
     /// Clears the signals since the last drain and returns how many there were (for callers
     /// that only count them: no copy of the log).
     public func drainSignalCount() -> Int {
         let count = signalLog.count
-        signalLog.removeAll(keepingCapacity: true)
+        signalLog.removeAll()
         return count
     }
 
@@ -255,8 +269,8 @@ public final class ArgoHypervisor {
     /// `send_guest_domain_virq(d, VIRQ_ARGO)`.
     @inline(__always)
     func signal(_ domain: Domain) {
-        domain.virqCount += 1
-        statistics.signalsSent += 1
+        domain.virqCount &+= 1
+        statistics.signalsSent &+= 1
         signalLog.append(domain.domid)
     }
 

@@ -97,6 +97,16 @@ final class Ring {
     }
 }
 
+/// Counts the changes that can alter what a ring lookup by (domain, aport, sender) finds: a
+/// domain entering or leaving the table, a domain's Argo state set or dropped, a ring linked
+/// into or unlinked from a domain's table. One per hypervisor; see ``SendRoute``.
+final class RouteClock {
+    private(set) var generation: UInt64 = 0
+
+    @inline(__always)
+    func advance() { generation &+= 1 }
+}
+
 /// A domain's Argo state (`struct argo_domain`).
 final class ArgoDomainState {
     /// Rings this domain registered, by bucket; each bucket list head first.
@@ -110,6 +120,10 @@ final class ArgoDomainState {
 
     /// The same rings by (aport, partner), for lookups; the buckets keep Xen's order.
     @exclusivity(unchecked) private(set) var table = RingTable()
+    /// Advanced whenever `table` changes.
+    let routes: RouteClock
+
+    init(routes: RouteClock) { self.routes = routes }
 
     deinit { table.deallocate() }
 
@@ -139,10 +153,12 @@ final class ArgoDomainState {
     func insertRing(_ ring: Ring) {
         ringBuckets[ring.id.bucket].insert(ring, at: 0)
         table.insert(ring)
+        routes.advance()
     }
 
     func unlinkRing(_ ring: Ring) {
         table.remove(ring)
+        routes.advance()
         let bucket = ring.id.bucket
         if let index = ringBuckets[bucket].firstIndex(where: { $0 === ring }) {
             ringBuckets[bucket].remove(at: index)
@@ -154,7 +170,22 @@ final class ArgoDomainState {
 
 /// A domain as the hypervisor sees it.
 final class Domain {
+    // What every send reads or writes comes first: one cache line per domain on the send path.
     let domid: UInt16
+    /// Destroyed (`domain_kill` ran, Argo state gone) but still referenced.
+    var isDying = false
+    /// The hypervisor's route clock: setting or dropping `argo` advances it.
+    let routes: RouteClock
+    @exclusivity(unchecked) var argo: ArgoDomainState? {
+        didSet {
+            argoRef = argo.map { Unmanaged.passUnretained($0) }
+            routes.advance()
+        }
+    }
+    /// `argo` without ownership, for the send path's borrow.
+    @exclusivity(unchecked) private(set) var argoRef: Unmanaged<ArgoDomainState>?
+    /// VIRQ_ARGO deliveries so far.
+    @exclusivity(unchecked) var virqCount: Int = 0
     var name: String
     /// The domain's security ID (`dsec->sid`).
     var sid: UInt32
@@ -172,16 +203,9 @@ final class Domain {
     /// sendv iov array uses the 12-byte compat layout.
     var isCompat: Bool
     let memory: GuestMemory
-    @exclusivity(unchecked) var argo: ArgoDomainState? { didSet { argoRef = argo.map { Unmanaged.passUnretained($0) } } }
-    /// `argo` without ownership, for the send path's borrow.
-    @exclusivity(unchecked) private(set) var argoRef: Unmanaged<ArgoDomainState>?
-    /// VIRQ_ARGO deliveries so far.
-    @exclusivity(unchecked) var virqCount: Int = 0
-    /// Destroyed (`domain_kill` ran, Argo state gone) but still referenced.
-    var isDying = false
 
     init(domid: UInt16, name: String, sid: UInt32, selfSID: UInt32, isControl: Bool,
-         deviceModelTarget: UInt16?, isCompat: Bool, memory: GuestMemory) {
+         deviceModelTarget: UInt16?, isCompat: Bool, memory: GuestMemory, routes: RouteClock) {
         self.domid = domid
         self.name = name
         self.sid = sid
@@ -191,5 +215,6 @@ final class Domain {
         self.deviceModelTarget = deviceModelTarget
         self.isCompat = isCompat
         self.memory = memory
+        self.routes = routes
     }
 }

@@ -116,6 +116,7 @@ extension ArgoHypervisor {
 
     /// `ringbuf_insert`: writes one message (header then iovs, wrapping) and
     /// publishes the new tx_ptr. Throws EMSGSIZE, EAGAIN or a copy error.
+    @inline(__always)
     func insertMessage<Reader: PayloadReader>(_ ring: Ring, source: ArgoAddress, iovs: UnsafeBufferPointer<ArgoIOV>,
                                               messageType: UInt32, length: UInt32, payload: Reader) throws(XenErrno) {
         let ringLength = ring.length
@@ -144,6 +145,30 @@ extension ArgoHypervisor {
         var tx = startTx + 16
         if tx == ringLength { tx = 0 }
 
+        let end = UInt64(tx) + UInt64(length)
+        if let base = ring.contiguousBase, end <= UInt64(ringLength), Int(end) + 64 <= ring.mappedPageCount << 12 {
+            // The ring is one block of memory and the payload does not wrap: each iov is one
+            // copy, after the check memcpy_to_guest_ring makes on every copy (the page-by-page
+            // walk below comes to the same bytes in the same order).
+            for iov in iovs where iov.length != 0 {
+                guard UInt64(iov.length) + UInt64((tx + 64) & 0xFFF) <= UInt64(ArgoABI.maxRingSize) else { throw .EFAULT }
+                try payload.copy(iov, offset: 0, count: Int(iov.length), to: base.advanced(by: Int(tx) + 64))
+                tx += iov.length
+            }
+            if tx == ringLength { tx = 0 }
+        } else {
+            try insertWrapping(ring, iovs: iovs, tx: &tx, payload: payload)
+        }
+        tx = ArgoABI.roundUpToSlot(tx)
+        if tx >= ringLength { tx -= ringLength }
+        ring.publishTxPtr(tx)
+    }
+
+    /// The payload part of `ringbuf_insert` in the general case: iov by iov, wrapping at the
+    /// end of the ring, page by page. `tx` is where the payload starts; on return, where it ends.
+    private func insertWrapping<Reader: PayloadReader>(_ ring: Ring, iovs: UnsafeBufferPointer<ArgoIOV>, tx: inout UInt32,
+                                                       payload: Reader) throws(XenErrno) {
+        let ringLength = ring.length
         for iov in iovs {
             var remaining = iov.length
             if remaining == 0 { continue }
@@ -164,8 +189,5 @@ extension ArgoHypervisor {
             tx += remaining
             if tx == ringLength { tx = 0 }
         }
-        tx = ArgoABI.roundUpToSlot(tx)
-        if tx >= ringLength { tx -= ringLength }
-        ring.publishTxPtr(tx)
     }
 }

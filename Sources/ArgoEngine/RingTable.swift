@@ -108,3 +108,23 @@ struct RingTable {
         old.deallocate()
     }
 }
+
+/// A send's route, (target domain, aport, sender), and the ring a lookup found for it.
+///
+/// Consecutive sends mostly take the same route, and sendv's lookup is a chain of dependent
+/// loads (target domain, its Argo state, its ring table, the ring). The answer depends only
+/// on what ``RouteClock`` counts, so while the clock reads the same the ring is the one the
+/// lookup would find again: the engine keeps it, unretained (a ring leaves its table, which
+/// advances the clock, before it can be freed).
+struct SendRoute {
+    var key: UInt64 = .max
+    var generation: UInt64 = 0
+    var ring: Unmanaged<Ring>?
+
+    /// Target domid, aport and sender domid in one word (a sender's domid is never 0xFFFF, so
+    /// no route has the empty route's key).
+    @inline(__always)
+    static func key(owner: UInt16, aport: UInt32, sender: UInt16) -> UInt64 {
+        UInt64(owner) << 48 | UInt64(aport) << 16 | UInt64(sender)
+    }
+}

@@ -4,6 +4,7 @@ public struct ArgoAddress: Sendable, Hashable {
     public var domainID: UInt16
     public var pad: UInt16
 
+    @inlinable
     public init(aport: UInt32, domainID: UInt16, pad: UInt16 = 0) {
         self.aport = aport
         self.domainID = domainID
@@ -113,16 +114,25 @@ extension ArgoHypervisor {
         guard sender.argoRef != nil else { throw .ENODEV }
         return try target.borrow { (target) throws(XenErrno) -> Int in
             guard let targetArgo = target.argoRef else { throw .ECONNREFUSED }
-            let ring = try targetArgo.borrow { (argo) throws(XenErrno) -> Unmanaged<Ring> in
-                guard let ring = argo.findRingUnretained(owner: target.domid, aport: destination.aport, sender: sender.domid) else {
-                    throw .ECONNREFUSED
-                }
-                return ring
+            guard let ring = findRing(targetArgo, owner: target.domid, aport: destination.aport, sender: sender.domid) else {
+                throw .ECONNREFUSED
             }
             return try ring.borrow { (ring) throws(XenErrno) -> Int in
                 try deliver(sender, source: source, target: target, ring: ring, iovs: iovs, messageType: messageType, payload: payload)
             }
         }
+    }
+
+    /// `find_ring_info_by_match` for sendv: the last send's ring when the route is the same and
+    /// nothing a lookup depends on has changed since (``RouteClock``), else the table's answer.
+    @inline(__always)
+    func findRing(_ argo: Unmanaged<ArgoDomainState>, owner: UInt16, aport: UInt32, sender: UInt16) -> Unmanaged<Ring>? {
+        let key = SendRoute.key(owner: owner, aport: aport, sender: sender)
+        let generation = routes.generation
+        if lastRoute.key == key, lastRoute.generation == generation, let ring = lastRoute.ring { return ring }
+        let found = argo._withUnsafeGuaranteedRef { $0.findRingUnretained(owner: owner, aport: aport, sender: sender) }
+        if found != nil { lastRoute = SendRoute(key: key, generation: generation, ring: found) }
+        return found
     }
 
     /// sendv once the ring is found: the message in, or a space wait queued.
@@ -143,8 +153,9 @@ extension ArgoHypervisor {
             }
             throw .EAGAIN
         }
-        statistics.messagesDelivered += 1
-        statistics.payloadBytesDelivered += Int(length)
+        // Counters of a 64-bit Int: no run delivers 2^63 messages or bytes.
+        statistics.messagesDelivered &+= 1
+        statistics.payloadBytesDelivered &+= Int(length)
         signal(target)
         return Int(length)
     }

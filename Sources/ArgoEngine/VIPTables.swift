@@ -189,7 +189,7 @@ extension ArgoHypervisor {
     /// one console line (`gprintk`, so prefixed with the current vcpu).
     @inline(__always)
     func checkFirewall(_ sender: Domain, _ source: ArgoAddress, _ destination: ArgoAddress) throws(XenErrno) {
-        guard settings.behaviour.argoFirewall else { return }
+        guard argoFirewall else { return }
         try checkFirewallRules(sender, source, destination)
     }
 
