@@ -41,13 +41,17 @@ extension RandomHypercallRun {
         let memory = hv.memory(of: actor)!
         let frames: [UInt64] = [0x1, 0x2, 0x3, 0xC0000] + (0x50 ..< 0x58) + Self.rawRingFrames
         let rings = driverRings(actor)
+        let frame: UInt64
         if chance(5), let record = rings.first(where: { _ in chance(30) }) {
             // One of its ring's frames: the guest no longer sees what Xen writes there.
-            let frame = pick(record.frames)
-            memory.depopulate(frame)
+            frame = pick(record.frames)
             tainted.insert(record.id)
         } else {
-            memory.depopulate(pick(frames))
+            frame = pick(frames)
+        }
+        memory.depopulate(frame)
+        for ring in hv.registeredRings where ring.id.owner == actor && ring.frames.contains(frame) {
+            framesReplaced.insert(ring.id)
         }
         unmaps += 1
     }
