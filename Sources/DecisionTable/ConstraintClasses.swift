@@ -182,40 +182,32 @@ struct ConstraintClasses {
         for reads in order {
             var classOfRow = [Int32](repeating: 0, count: rows.count)
             var representatives: [SecurityContext] = []
+            /// Gives each row the class of its key: the first row with a key represents it.
+            func classify<Key: Hashable>(_ key: (SecurityContext) -> Key) {
+                var classes: [Key: Int32] = [:]
+                classes.reserveCapacity(rows.count)
+                for (r, context) in rows.enumerated() {
+                    let k = key(context)
+                    if let known = classes[k] {
+                        classOfRow[r] = known
+                    } else {
+                        let next = Int32(representatives.count)
+                        classes[k] = next
+                        representatives.append(context)
+                        classOfRow[r] = next
+                    }
+                }
+            }
             // Without ranges a projection is three values: one 64-bit key (cheaper to hash than
             // the projection) when each fits 21 bits.
             let small = !reads.contains(.range) && rows.allSatisfy { $0.user < 1 << 21 && $0.role < 1 << 21 && $0.type < 1 << 21 }
             if small {
-                var classes: [UInt64: Int32] = [:]
-                classes.reserveCapacity(rows.count)
                 let user: UInt64 = reads.contains(.user) ? 0x1f_ffff : 0
                 let role: UInt64 = reads.contains(.role) ? 0x1f_ffff : 0
                 let type: UInt64 = reads.contains(.type) ? 0x1f_ffff : 0
-                for (r, context) in rows.enumerated() {
-                    let key = (UInt64(context.user) & user) << 42 | (UInt64(context.role) & role) << 21 | UInt64(context.type) & type
-                    if let k = classes[key] {
-                        classOfRow[r] = k
-                    } else {
-                        let k = Int32(representatives.count)
-                        classes[key] = k
-                        representatives.append(context)
-                        classOfRow[r] = k
-                    }
-                }
+                classify { (UInt64($0.user) & user) << 42 | (UInt64($0.role) & role) << 21 | UInt64($0.type) & type }
             } else {
-                var classes: [Projection: Int32] = [:]
-                classes.reserveCapacity(rows.count)
-                for (r, context) in rows.enumerated() {
-                    let p = Projection(context, reads)
-                    if let k = classes[p] {
-                        classOfRow[r] = k
-                    } else {
-                        let k = Int32(representatives.count)
-                        classes[p] = k
-                        representatives.append(context)
-                        classOfRow[r] = k
-                    }
-                }
+                classify { Projection($0, reads) }
             }
             groups.append(Group(constraints: byReads[reads]!, classOfRow: classOfRow, representatives: representatives, reads: reads))
         }
