@@ -14,12 +14,9 @@ import TestSupport
     @Test(arguments: 0..<6)
     func classBuildEqualsPairBuild(seed: Int) throws {
         let features = Self.features[seed % Self.features.count]
-        let generated = PolicyGenerator(seed: UInt64(100 + seed), types: 60, attributes: 8, features: features, contextLimit: 80)
-            .generate(definitions: try Fixtures.definitionTexts())
-        let binary = try Checkpolicy.compile(generated.policyConf, mls: generated.mls)
-        let policy = try PolicyLoader(initialSIDNames: []).loadBinary(binary, path: "generated-\(seed)")
-        let contexts = try Array(Set(generated.contexts + Differential.validContexts(of: policy, limit: 250))).sorted()
-            .map { try policy.context($0) }
+        let (generated, policy, contexts) = try Differential.generatedPolicy(
+            PolicyGenerator(seed: UInt64(100 + seed), types: 60, attributes: 8, features: features, contextLimit: 80),
+            path: "generated-\(seed)", validContexts: 250)
         let evaluator = AccessEvaluator(TypeEnforcement(policy: policy))
         let classes = policy.image.classes.map(\.name)
         let fast = try DecisionTable(evaluator: evaluator, contexts: contexts, classes: classes)

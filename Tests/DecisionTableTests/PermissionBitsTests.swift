@@ -12,12 +12,9 @@ import TestSupport
     @Test(arguments: 0..<3)
     func bulkBitsEqualDecisions(seed: Int) throws {
         let features: [PolicyGenerator.Features] = [.constraints, .all, PolicyGenerator.Features.all.subtracting(.mls)]
-        let generated = PolicyGenerator(seed: UInt64(300 + seed), types: 50, attributes: 6, features: features[seed], contextLimit: 60)
-            .generate(definitions: try Fixtures.definitionTexts())
-        let binary = try Checkpolicy.compile(generated.policyConf, mls: generated.mls)
-        let policy = try PolicyLoader(initialSIDNames: []).loadBinary(binary, path: "generated-\(seed)")
-        let contexts = try Array(Set(generated.contexts + Differential.validContexts(of: policy, limit: 200))).sorted()
-            .map { try policy.context($0) }
+        let (_, policy, contexts) = try Differential.generatedPolicy(
+            PolicyGenerator(seed: UInt64(300 + seed), types: 50, attributes: 6, features: features[seed], contextLimit: 60),
+            path: "generated-\(seed)", validContexts: 200)
         let evaluator = AccessEvaluator(TypeEnforcement(policy: policy))
         // argo (four permissions: packed cells) and a class with many (full vectors).
         let wide = policy.image.classes.max { $0.permissions.count < $1.permissions.count }!.name

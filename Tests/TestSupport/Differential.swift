@@ -1,5 +1,6 @@
 import DecisionTable
 import Flask
+import PolicyGenerator
 import Sepol
 
 /// Compares Argus's decision table with libsepol's security server, entry by entry.
@@ -29,6 +30,19 @@ public enum Differential {
             }
         }
         return out
+    }
+
+    /// A generated policy as checkpolicy compiles it and Argus loads it, with its contexts: the
+    /// generator's and up to `validContexts` more the policy allows, parsed and in order.
+    public static func generatedPolicy(
+        _ generator: PolicyGenerator, path: String, validContexts limit: Int
+    ) throws -> (generated: GeneratedPolicy, policy: Policy, contexts: [SecurityContext]) {
+        let generated = generator.generate(definitions: try Fixtures.definitionTexts())
+        let binary = try Checkpolicy.compile(generated.policyConf, mls: generated.mls)
+        let policy = try PolicyLoader(initialSIDNames: []).loadBinary(binary, path: path)
+        let contexts = try Array(Set(generated.contexts + validContexts(of: policy, limit: limit))).sorted()
+            .map { text in try policy.context(text) }
+        return (generated, policy, contexts)
     }
 
     /// Builds the table for `contexts` with the given boolean values and compares every pair
